@@ -1,0 +1,138 @@
+"""Turning ``sensitive_features`` / ``sensitive_columns`` into group codes."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+
+
+def _as_frame(values, source):
+    """Sensitive values as a DataFrame with one column per feature."""
+    if isinstance(values, pd.DataFrame):
+        frame = values.reset_index(drop=True)
+    elif isinstance(values, pd.Series):
+        name = values.name if values.name is not None else "sensitive_feature"
+        frame = values.reset_index(drop=True).to_frame(name=name)
+    else:
+        array = np.asarray(values)
+        if array.ndim == 0 or array.ndim > 2:
+            raise ValueError(
+                f"{source} must be 1-D (one sensitive feature) or 2-D (one column "
+                f"per feature); got an array with {array.ndim} dimensions."
+            )
+        if array.ndim == 1:
+            array = array[:, None]
+        names = (
+            ["sensitive_feature"]
+            if array.shape[1] == 1
+            else [f"sensitive_feature_{i}" for i in range(array.shape[1])]
+        )
+        frame = pd.DataFrame(array, columns=names)
+    if frame.shape[1] == 0:
+        raise ValueError(f"{source} has no columns.")
+    return frame
+
+
+def _select_columns(X, columns):
+    """The columns of X named by ``sensitive_columns``, as a DataFrame."""
+    if isinstance(columns, (str, Integral)) or np.isscalar(columns):
+        columns = [columns]
+    columns = list(columns)
+    if not columns:
+        raise ValueError("sensitive_columns is empty; name at least one column of X.")
+    if isinstance(X, pd.DataFrame):
+        picked = {}
+        for column in columns:
+            if column in X.columns:
+                picked[column] = X[column]
+            elif isinstance(column, Integral) and -X.shape[1] <= column < X.shape[1]:
+                picked[X.columns[column]] = X.iloc[:, column]
+            else:
+                raise ValueError(
+                    f"sensitive_columns names {column!r}, which is not a column of X "
+                    f"(columns: {list(X.columns)[:20]}). Pass an existing column "
+                    "name or position."
+                )
+        return pd.DataFrame(picked).reset_index(drop=True)
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D X to take sensitive_columns from; got {array.ndim}-D."
+        )
+    for column in columns:
+        if not isinstance(column, Integral):
+            raise ValueError(
+                f"sensitive_columns names {column!r}, but X is an array without "
+                "column names. Pass integer positions, or X as a pandas DataFrame."
+            )
+        if not -array.shape[1] <= column < array.shape[1]:
+            raise ValueError(
+                f"sensitive_columns index {column} is out of range for X with "
+                f"{array.shape[1]} columns."
+            )
+    return pd.DataFrame(
+        {f"column_{c % array.shape[1]}": array[:, c] for c in columns}
+    )
+
+
+def sensitive_frame(X, sensitive_features, sensitive_columns):
+    """The sensitive features of the rows of X, from exactly one source."""
+    if sensitive_features is None and sensitive_columns is None:
+        raise ValueError(
+            "No groups given: pass sensitive_features to fit, or set "
+            "sensitive_columns (column names or indices of X, or a callable "
+            "X -> groups) on the estimator."
+        )
+    if sensitive_features is not None and sensitive_columns is not None:
+        raise ValueError(
+            "Groups given twice: sensitive_features was passed to fit while "
+            "sensitive_columns is set. Use exactly one of them (set "
+            "sensitive_columns=None to pass sensitive_features)."
+        )
+    if sensitive_features is not None:
+        return _as_frame(sensitive_features, "sensitive_features")
+    if callable(sensitive_columns):
+        return _as_frame(sensitive_columns(X), "sensitive_columns(X)")
+    return _select_columns(X, sensitive_columns)
+
+
+def encode_groups(frame, n_samples, max_groups):
+    """Integer group codes per row and the group labels (Index or MultiIndex).
+
+    Several sensitive columns form intersectional groups: one group per
+    combination of values that occurs.
+    """
+    if len(frame) != n_samples:
+        raise ValueError(
+            f"The sensitive features have {len(frame)} rows but X has {n_samples}; "
+            "pass one group entry per row of X."
+        )
+    missing = frame.isna().any(axis=1).to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"The sensitive features have missing values in {int(missing.sum())} "
+            "rows; fill them with a group of their own (e.g. 'unknown') or drop "
+            "those rows."
+        )
+    if frame.shape[1] == 1:
+        values = frame.iloc[:, 0]
+        try:
+            codes, uniques = pd.factorize(values, sort=True)
+        except TypeError:  # values of mixed, unorderable types
+            codes, uniques = pd.factorize(values, sort=False)
+        labels = pd.Index(uniques, name=frame.columns[0])
+    else:
+        codes, labels = pd.MultiIndex.from_frame(frame).factorize(sort=True)
+    n_groups = len(labels)
+    if n_groups < 2:
+        raise ValueError(
+            f"Only one group ({labels[0]!r}) was found in the sensitive features; "
+            "debiasing needs at least two groups."
+        )
+    if max_groups is not None and n_groups > max_groups:
+        raise ValueError(
+            f"The sensitive features form {n_groups} groups, more than "
+            f"max_groups={max_groups}; a feature with that many values is likely "
+            "continuous. Bin it (e.g. pandas.cut) or raise max_groups."
+        )
+    return np.asarray(codes, dtype=np.intp), labels

@@ -1,0 +1,152 @@
+"""The neural-network side of DwB: the default module, a fast batch iterator
+and the skorch net that trains teacher and student with one weighted loss."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import to_tensor
+
+_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
+
+
+class MLP(torch.nn.Module):
+    """Fully connected network that returns class logits.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns.
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(64, 64)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        Hidden-layer non-linearity.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(64, 64),
+        dropout=0.0,
+        activation="relu",
+    ):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [torch.nn.Linear(width, size), _ACTIVATIONS[activation]()]
+            if dropout > 0:
+                layers.append(torch.nn.Dropout(dropout))
+            width = size
+        layers.append(torch.nn.Linear(width, n_classes))
+        self.layers = torch.nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def _take(data, index):
+    if isinstance(data, dict):
+        return {key: value[index] for key, value in data.items()}
+    return data[index]
+
+
+def _as_tensor(data):
+    if isinstance(data, dict):
+        return {key: _as_tensor(value) for key, value in data.items()}
+    return torch.as_tensor(data)
+
+
+class TensorBatchIterator:
+    """Mini-batches sliced from whole tensors, handed to skorch as its iterator.
+
+    skorch's default ``DataLoader`` fetches and collates one row at a time;
+    slicing pre-made tensors with one index per batch gives the same batches
+    at a fraction of the cost. Shuffling draws from torch's global generator,
+    which the estimator seeds inside ``fit``, so every epoch gets a new,
+    reproducible order in which each row appears exactly once.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.X = _as_tensor(dataset.X)
+        self.y = None if dataset.y is None else _as_tensor(dataset.y)
+        self.n_rows = len(self.X)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(self.n_rows / self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(self.n_rows) if self.shuffle else None
+        for start in range(0, self.n_rows, self.batch_size):
+            if order is None:
+                index = slice(start, start + self.batch_size)
+            else:
+                index = order[start : start + self.batch_size]
+            y_batch = None if self.y is None else _take(self.y, index)
+            yield _take(self.X, index), y_batch
+
+
+class WeightedDistillationNet(NeuralNetClassifier):
+    """skorch classifier trained on ``y = {"label", "weight"[, "teacher_logits"]}``.
+
+    Without ``teacher_logits`` the loss is the sample-weighted cross-entropy
+    (the teacher). With them it is the distillation loss of the student,
+    ``w * T**2 * KL(softmax(t / T) || softmax(s / T)) + (1 - w) * CE(s, y)``,
+    with ``T = distill_temperature`` and ``w = distill_weight``, weighted per
+    row by the sample weights.
+    """
+
+    def __init__(self, *args, distill_temperature=1.0, distill_weight=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.distill_temperature = distill_temperature
+        self.distill_weight = distill_weight
+
+    @property
+    def _default_callbacks(self):
+        # skorch's valid_acc scorer compares predictions with y, which is a
+        # dict here; the losses are all that early stopping needs.
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("print_log", PrintLog()),
+        ]
+
+    def check_data(self, X, y):
+        # The estimator validated the data and fixed ``classes``.
+        pass
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)
+        weight = y_true["weight"]
+        loss = F.cross_entropy(y_pred, y_true["label"], reduction="none")
+        if "teacher_logits" in y_true:
+            temperature = self.distill_temperature
+            kl = F.kl_div(
+                F.log_softmax(y_pred / temperature, dim=1),
+                F.log_softmax(y_true["teacher_logits"] / temperature, dim=1),
+                log_target=True,
+                reduction="none",
+            ).sum(dim=1)
+            loss = (
+                self.distill_weight * temperature**2 * kl
+                + (1.0 - self.distill_weight) * loss
+            )
+        return (loss * weight).sum() / weight.sum().clamp_min(1e-12)
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+

@@ -1,0 +1,68 @@
+"""Bias matrix, trigger plan and stamping (steps 1 and 2 of DwB)."""
+
+import numpy as np
+
+
+def cell_counts(group_codes, class_codes, n_groups, n_classes, weights=None):
+    """(group, class) table of row counts, or of summed weights if given."""
+    cells = group_codes * n_classes + class_codes
+    counts = np.bincount(cells, weights=weights, minlength=n_groups * n_classes)
+    return counts.reshape(n_groups, n_classes).astype(float)
+
+
+def target_distribution(bias_matrix, target):
+    """Label distribution each group's untriggered rows should follow."""
+    n_classes = bias_matrix.shape[1]
+    if target == "balanced":
+        return np.full(n_classes, 1.0 / n_classes)
+    totals = bias_matrix.sum(axis=0)
+    return totals / totals.sum()
+
+
+def trigger_rates(bias_matrix, target, strength):
+    """Share of each (group, class) cell to stamp with a trigger.
+
+    For group g, ``m_g = min_k n[g, k] / p_k`` is the largest cell-wise
+    sub-sample that follows the target distribution ``p``; the excess
+    ``n[g, k] - m_g * p_k`` is what carries the bias, and ``strength`` times
+    that excess is stamped (rates clipped to [0, 1]). Groups lacking a class
+    that the target asks for get no triggers.
+
+    Returns
+    -------
+    rates : ndarray of shape (n_groups, n_classes)
+    incomplete : ndarray of bool, shape (n_groups,)
+        Groups that lack a class and were left untriggered.
+    """
+    n = np.asarray(bias_matrix, dtype=float)
+    p = target_distribution(n, target)
+    wanted = p > 0
+    incomplete = ((n <= 0) & wanted).any(axis=1)
+    ratio = np.divide(n, p, out=np.full_like(n, np.inf), where=wanted)
+    m = ratio.min(axis=1)
+    m[incomplete] = 0.0
+    excess = np.clip(n - m[:, None] * p, 0.0, None)
+    excess[incomplete] = 0.0
+    rates = np.divide(strength * excess, n, out=np.zeros_like(n), where=n > 0)
+    return np.clip(rates, 0.0, 1.0), incomplete
+
+
+def stamp_counts(rates, row_counts):
+    """Exact number of rows to stamp per cell: ``round(rate * rows)``."""
+    return np.rint(rates * row_counts).astype(np.int64)
+
+
+def choose_stamped_rows(cell_codes, counts_per_cell, rng):
+    """Pick exactly ``counts_per_cell[c]`` random rows of each cell ``c``.
+
+    Every row gets a random key; within each cell the rows with the smallest
+    keys are stamped. Returns a boolean mask over rows.
+    """
+    n_rows = len(cell_codes)
+    keys = rng.random(n_rows)
+    order = np.lexsort((keys, cell_codes))
+    sorted_cells = cell_codes[order]
+    cell_start = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.empty(n_rows, dtype=np.int64)
+    rank[order] = np.arange(n_rows) - cell_start
+    return rank < counts_per_cell[cell_codes]
