@@ -323,6 +323,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 model_spec, X_teacher.shape[1], n_classes, device, X_teacher, labels, valid
             )
             teacher.fit(X_teacher[train], _rows(labels, train))
+            teacher.train_split = None  # holds the validation rows: do not ship them
             clean = np.hstack([X, np.zeros_like(triggers)])
             labels["teacher_logits"] = teacher.forward(clean, device="cpu").numpy()
             del clean, X_teacher
@@ -350,6 +351,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 distill_weight=self.distill_weight,
             )
             student.fit(X[train], _rows(labels, train))
+            student.train_split = None
 
         self.classes_ = classes
         self.groups_ = group_labels.to_numpy()
@@ -416,7 +418,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels, values of ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def _model_spec(self):
         """The torch module class and its keyword arguments."""
@@ -539,18 +542,25 @@ def _refuse_non_numeric_columns(X):
 
 
 def _validate_sample_weight(sample_weight, X):
-    weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-    if not np.all(np.isfinite(weight)):
-        raise ValueError("sample_weight contains NaN or infinite values.")
-    if (weight < 0).any():
-        raise ValueError(
-            "sample_weight has negative entries; weights must be non-negative."
-        )
-    if weight.sum() <= 0:
-        raise ValueError(
-            "sample_weight sums to zero; give at least one row a positive weight."
-        )
-    return weight
+    if sample_weight is None:
+        return np.ones(len(X), dtype=np.float32)
+    weight = np.asarray(sample_weight)
+    if weight.shape == (len(X),) and np.issubdtype(weight.dtype, np.number):
+        if not np.all(np.isfinite(weight)):
+            raise ValueError(
+                "sample_weight contains NaN or infinite values; give every row a "
+                "finite, non-negative weight."
+            )
+        if (weight < 0).any():
+            raise ValueError(
+                "sample_weight has negative entries; weights must be non-negative."
+            )
+        if weight.sum() <= 0:
+            raise ValueError(
+                "sample_weight sums to zero; give at least one row a positive weight."
+            )
+    # shape, type and length checks with scikit-learn's messages
+    return _check_sample_weight(sample_weight, X, dtype=np.float32)
 
 
 def _trigger_response(teacher, X, group_codes, stamped, cells, n_classes, value, rng):

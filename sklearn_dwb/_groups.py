@@ -123,6 +123,7 @@ def encode_groups(frame, n_samples, max_groups):
         labels = pd.Index(uniques, name=frame.columns[0])
     else:
         codes, labels = pd.MultiIndex.from_frame(frame).factorize(sort=True)
+        labels = labels.set_names(list(frame.columns))
     n_groups = len(labels)
     if n_groups < 2:
         raise ValueError(

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from sklearn_dwb.datasets import make_biased_classification
+
+# Small, fast network settings shared by the unit tests.
+FAST = dict(hidden_layer_sizes=(32,), max_epochs=15, batch_size=128, random_state=0)
+
+
+@pytest.fixture
+def biased_data():
+    return make_biased_classification(n_samples=800, label_bias=0.5, random_state=0)
+
+
+@pytest.fixture
+def fast_params():
+    return dict(FAST)
+
+
+@pytest.fixture(autouse=True)
+def _seed_numpy():
+    np.random.seed(0)
