@@ -23,7 +23,7 @@ from skorch.helper import predefined_split
 
 from ._groups import encode_groups, sensitive_frame
 from ._network import MLP, TensorBatchIterator, WeightedDistillationNet, resolve_device
-from ._trigger import cell_counts, choose_stamped_rows, stamp_counts, trigger_rates
+from ._trigger import plan_stamps
 
 # Rows per group used to measure how strongly the teacher responds to a trigger.
 _RESPONSE_ROWS = 1000
@@ -284,24 +284,25 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         group_codes, group_labels = encode_groups(groups, len(X), self.max_groups)
 
         n_groups, n_classes = len(group_labels), len(classes)
-        weighted = cell_counts(group_codes, y_codes, n_groups, n_classes, sample_weight)
-        rates, incomplete = trigger_rates(weighted, self.target, self.trigger_strength)
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=4
+        )
+        weighted, rates, rows, n_stamp, incomplete, stamped = plan_stamps(
+            group_codes,
+            y_codes,
+            (n_groups, n_classes),
+            sample_weight,
+            self.target,
+            self.trigger_strength,
+            np.random.default_rng(seeds[0]),
+        )
         if self.trigger_strength > 0 and incomplete.any():
             warnings.warn(
                 f"Groups {list(group_labels[incomplete])} lack at least one class "
                 "and get no triggers; their bias is left as it is.",
                 UserWarning,
             )
-        rows = cell_counts(group_codes, y_codes, n_groups, n_classes)
-        n_stamp = stamp_counts(rates, rows)
-
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=4
-        )
         cell_codes = group_codes * n_classes + y_codes
-        stamped = choose_stamped_rows(
-            cell_codes, n_stamp.ravel(), np.random.default_rng(seeds[0])
-        )
         trigger_cells = np.flatnonzero(n_stamp.ravel())
         trigger_of_cell = np.full(n_groups * n_classes, -1)
         trigger_of_cell[trigger_cells] = np.arange(len(trigger_cells))

@@ -66,3 +66,22 @@ def choose_stamped_rows(cell_codes, counts_per_cell, rng):
     rank = np.empty(n_rows, dtype=np.int64)
     rank[order] = np.arange(n_rows) - cell_start
     return rank < counts_per_cell[cell_codes]
+
+
+def plan_stamps(group_codes, class_codes, shape, weights, target, strength, rng):
+    """Which rows to stamp: steps 1 and 2 of DwB in one call.
+
+    Returns the sample-weighted bias matrix, the per-cell rates, the row
+    counts, the stamp counts, the groups left untriggered for lack of a class,
+    and a boolean mask of the stamped rows. Undersampling the same cells
+    (real deletion) drops exactly the rows of that mask.
+    """
+    n_groups, n_classes = shape
+    bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
+    rates, incomplete = trigger_rates(bias, target, strength)
+    rows = cell_counts(group_codes, class_codes, n_groups, n_classes)
+    counts = stamp_counts(rates, rows)
+    stamped = choose_stamped_rows(
+        group_codes * n_classes + class_codes, counts.ravel(), rng
+    )
+    return bias, rates, rows, counts, incomplete, stamped
