@@ -301,3 +301,18 @@ def test_group_missing_a_class_warns(biased_data, fast_params):
     assert any("lack at least one class" in str(w.message) for w in caught)
     assert 0 not in set(clf.trigger_plan_["group"])  # group 0 has only class 0
     assert 2 not in set(clf.trigger_plan_["group"])
+
+
+def test_model_saved_from_cuda_loads_on_cpu(biased_data, fast_params):
+    # skorch maps CUDA tensors to the CPU when unpickling on a machine
+    # without a GPU; simulate a CUDA-trained student by its device setting.
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
+    expected = clf.predict_proba(X)
+    clf.student_.device = "cuda"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored = pickle.loads(pickle.dumps(clf))
+    if not torch.cuda.is_available():
+        assert torch.device(restored.student_.device).type == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)

@@ -1,0 +1,19 @@
+"""The example scripts run and print their results."""
+
+import runpy
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("plot_*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(path, monkeypatch, capsys):
+    matplotlib.use("Agg")
+    monkeypatch.setattr("matplotlib.pyplot.show", lambda *a, **k: None)
+    namespace = runpy.run_path(str(path), run_name="__main__")
+    results = namespace.get("results")
+    assert results is not None and len(results) > 0
+    assert "accuracy" in capsys.readouterr().out
