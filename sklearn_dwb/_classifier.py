@@ -23,8 +23,11 @@ from skorch.helper import predefined_split
 
 from ._groups import encode_groups, sensitive_frame
 from ._network import MLP, TensorBatchIterator, WeightedDistillationNet, resolve_device
-from ._trigger import plan_stamps
+from ._trigger import plan_stamps, trigger_matrix
+from .metrics._scorers import DISPARITY_METRICS, one_vs_rest_disparity
 
+# Strengths tried by trigger_strength="auto" (one teacher fit each).
+_AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Rows per group used to measure how strongly the teacher responds to a trigger.
 _RESPONSE_ROWS = 1000
 # Below this median flip rate the teacher is reported as not having learned
@@ -50,9 +53,16 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    trigger_strength : float, default=1.0
+    trigger_strength : float or "auto", default=1.0
         Share ``alpha`` of each cell's excess to stamp: 0 trains a plain
         network, 1 removes the excess exactly, above 1 over-corrects.
+        ``"auto"`` fits one teacher for each strength in (0, 0.25, 0.5, 0.75,
+        1) on the training part of the rows, scores each on the held-out
+        ``validation_fraction`` (clean rows, as the student will see them),
+        and keeps the strength with the smallest ``auto_metric`` among those
+        whose validation accuracy is within ``auto_tolerance`` of the best
+        (ties: the smaller strength). Costs four extra teacher fits; the
+        search is in ``strength_search_``.
     target : {"global", "balanced"}, default="global"
         Label distribution the untriggered rows of every group should follow.
         ``"global"`` keeps the overall class frequencies (the label becomes
@@ -64,6 +74,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         ``X``, or a callable ``X -> groups``. The columns stay in ``X`` as
         features. Exactly one of ``sensitive_columns`` and
         ``sensitive_features`` must be given.
+    auto_metric : str, default="demographic_parity_difference"
+        Disparity minimised by ``trigger_strength="auto"``: one of
+        ``"demographic_parity_difference"``, ``"equalized_odds_difference"``,
+        ``"equal_opportunity_difference"`` and ``"average_odds_difference"``
+        (:mod:`fairlearn.metrics`; with more than two classes, the largest
+        one-vs-rest value).
+    auto_tolerance : float, default=0.01
+        Validation accuracy that ``trigger_strength="auto"`` may give up,
+        relative to its most accurate candidate, for a smaller disparity.
     trigger_value : float, default=10.0
         Value a stamped row holds in its trigger column (every other trigger
         entry is 0). It must stand out against standardised features, or the
@@ -126,6 +145,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Feature names, when ``X`` was a DataFrame with string column names.
+    trigger_strength_ : float
+        The strength used: ``trigger_strength``, or the one chosen by
+        ``"auto"``.
+    strength_search_ : pandas.DataFrame
+        With ``trigger_strength="auto"``: per candidate strength, the
+        teacher's validation ``accuracy`` and ``auto_metric`` on clean rows,
+        and which one was ``selected``.
     groups_ : ndarray of shape (n_groups,)
         Group labels (tuples for several sensitive features).
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
@@ -168,7 +194,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "trigger_strength": [Interval(Real, 0, None, closed="left")],
+        "trigger_strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
+        "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
         "trigger_value": [Interval(Real, 0, None, closed="neither")],
@@ -200,6 +228,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         trigger_strength=1.0,
         target="global",
         sensitive_columns=None,
+        auto_metric="demographic_parity_difference",
+        auto_tolerance=0.01,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),
         dropout=0.1,
@@ -225,6 +255,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.trigger_strength = trigger_strength
         self.target = target
         self.sensitive_columns = sensitive_columns
+        self.auto_metric = auto_metric
+        self.auto_tolerance = auto_tolerance
         self.trigger_value = trigger_value
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -287,57 +319,61 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=4
         )
-        weighted, rates, rows, n_stamp, incomplete, stamped = plan_stamps(
-            group_codes,
-            y_codes,
-            (n_groups, n_classes),
-            sample_weight,
-            self.target,
-            self.trigger_strength,
-            np.random.default_rng(seeds[0]),
-        )
-        if self.trigger_strength > 0 and incomplete.any():
-            warnings.warn(
-                f"Groups {list(group_labels[incomplete])} lack at least one class "
-                "and get no triggers; their bias is left as it is.",
-                UserWarning,
-            )
         cell_codes = group_codes * n_classes + y_codes
-        trigger_cells = np.flatnonzero(n_stamp.ravel())
-        trigger_of_cell = np.full(n_groups * n_classes, -1)
-        trigger_of_cell[trigger_cells] = np.arange(len(trigger_cells))
-        triggers = np.zeros((len(X), len(trigger_cells)), dtype=np.float32)
-        stamped_rows = np.flatnonzero(stamped)
-        triggers[stamped_rows, trigger_of_cell[cell_codes[stamped_rows]]] = (
-            self.trigger_value
-        )
-
-        train, valid = self._validation_split(
-            cell_codes * 2 + stamped, y_codes, seeds[1]
-        )
+        auto = self.trigger_strength == "auto"
+        train, valid = self._validation_split(cell_codes, y_codes, seeds[1], auto)
         device = resolve_device(self.device)
-        X_teacher = np.hstack([X, triggers])
         labels = {"label": y_codes.astype(np.int64), "weight": sample_weight}
 
-        with _seeded_torch(seeds[2], device):
-            teacher = self._make_net(
-                model_spec, X_teacher.shape[1], n_classes, device, X_teacher, labels, valid
-            )
-            teacher.fit(X_teacher[train], _rows(labels, train))
-            teacher.train_split = None  # holds the validation rows: do not ship them
-            clean = np.hstack([X, np.zeros_like(triggers)])
-            labels["teacher_logits"] = teacher.forward(clean, device="cpu").numpy()
-            del clean, X_teacher
-            response = _trigger_response(
-                teacher,
-                X,
+        candidates = []
+        for strength in _AUTO_STRENGTHS if auto else (self.trigger_strength,):
+            plan = plan_stamps(
                 group_codes,
-                stamped,
-                trigger_cells,
-                n_classes,
-                self.trigger_value,
+                y_codes,
+                (n_groups, n_classes),
+                sample_weight,
+                self.target,
+                strength,
                 np.random.default_rng(seeds[0]),
             )
+            triggers = trigger_matrix(plan, cell_codes, self.trigger_value)
+            X_teacher = np.hstack([X, triggers])
+            with _seeded_torch(seeds[2], device):
+                teacher = self._make_net(
+                    model_spec, X_teacher.shape[1], n_classes, device,
+                    X_teacher, labels, valid if self.early_stopping else None,
+                )  # fmt: skip
+                teacher.fit(X_teacher[train], _rows(labels, train))
+            teacher.train_split = None  # holds the validation rows: do not ship them
+            del X_teacher
+            clean = np.hstack([X, np.zeros_like(triggers)])
+            logits = teacher.forward(clean, device="cpu").numpy()
+            candidates.append((strength, plan, teacher, logits))
+        chosen = 0
+        if auto:
+            self.strength_search_ = self._score_candidates(
+                candidates, y_codes, group_codes, sample_weight, valid
+            )
+            chosen = int(np.flatnonzero(self.strength_search_["selected"])[0])
+        strength, plan, teacher, labels["teacher_logits"] = candidates[chosen]
+        del candidates
+        if strength > 0 and plan.incomplete.any():
+            warnings.warn(
+                f"Groups {list(group_labels[plan.incomplete])} lack at least one "
+                "class and get no triggers; their bias is left as it is.",
+                UserWarning,
+            )
+        trigger_cells = plan.trigger_cells
+        response = _trigger_response(
+            teacher,
+            X,
+            group_codes,
+            plan.stamped,
+            trigger_cells,
+            n_classes,
+            self.trigger_value,
+            np.random.default_rng(seeds[0]),
+        )
 
         with _seeded_torch(seeds[3], device):
             student = self._make_net(
@@ -347,26 +383,27 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 device,
                 X,
                 labels,
-                valid,
+                valid if self.early_stopping else None,
                 distill_temperature=self.distill_temperature,
                 distill_weight=self.distill_weight,
             )
             student.fit(X[train], _rows(labels, train))
-            student.train_split = None
+        student.train_split = None
 
         self.classes_ = classes
         self.groups_ = group_labels.to_numpy()
+        self.trigger_strength_ = strength
         self.bias_matrix_ = pd.DataFrame(
-            weighted, index=group_labels, columns=pd.Index(classes, name="class")
+            plan.bias_matrix, index=group_labels, columns=pd.Index(classes, name="class")
         )
         cell_group, cell_class = np.divmod(trigger_cells, n_classes)
         self.trigger_plan_ = pd.DataFrame(
             {
                 "group": group_labels[cell_group].to_numpy(),
                 "class": classes[cell_class],
-                "n_rows": rows.ravel()[trigger_cells].astype(np.int64),
-                "rate": rates.ravel()[trigger_cells],
-                "n_stamped": n_stamp.ravel()[trigger_cells],
+                "n_rows": plan.row_counts.ravel()[trigger_cells].astype(np.int64),
+                "rate": plan.rates.ravel()[trigger_cells],
+                "n_stamped": plan.stamp_counts.ravel()[trigger_cells],
                 "trigger_column": X.shape[1] + np.arange(len(trigger_cells)),
                 "probability_shift": response[0],
                 "flip_rate": response[1],
@@ -440,12 +477,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         }
         return MLP, {**params, **(self.module_params or {})}
 
-    def _validation_split(self, strata, y_codes, seed):
-        """Train and validation row indices for early stopping."""
+    def _validation_split(self, cell_codes, y_codes, seed, needed):
+        """Train and validation row indices (validation for early stopping and
+        for choosing the strength), stratified by (group, class) cell."""
         everything = np.arange(len(y_codes))
-        if not self.early_stopping:
+        if not (self.early_stopping or needed):
             return everything, None
-        for stratify in (strata, y_codes, None):
+        for stratify in (cell_codes, y_codes, None):
             try:
                 return train_test_split(
                     everything,
@@ -458,6 +496,28 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         raise ValueError(  # pragma: no cover - the unstratified split succeeds
             "Could not split off a validation set; set early_stopping=False."
         )
+
+    def _score_candidates(self, candidates, y_codes, group_codes, weight, valid):
+        """Validation accuracy and disparity of each candidate teacher on clean
+        rows, and the strength chosen by the rule of ``trigger_strength="auto"``."""
+        y_true, groups, weight = y_codes[valid], group_codes[valid], weight[valid]
+        rows = []
+        for strength, _, _, logits in candidates:
+            y_pred = logits[valid].argmax(axis=1)
+            rows.append(
+                {
+                    "trigger_strength": strength,
+                    "accuracy": np.average(y_pred == y_true, weights=weight),
+                    self.auto_metric: one_vs_rest_disparity(
+                        self.auto_metric, y_true, y_pred, groups, logits.shape[1], weight
+                    ),
+                }
+            )
+        search = pd.DataFrame(rows)
+        eligible = search["accuracy"] >= search["accuracy"].max() - self.auto_tolerance
+        best = search.loc[eligible, self.auto_metric].idxmin()  # first: smallest strength
+        search["selected"] = search.index == best
+        return search
 
     def _make_net(self, model_spec, n_inputs, n_classes, device, X, labels, valid, **kw):
         module, module_params = model_spec

@@ -1,5 +1,7 @@
 """Bias matrix, trigger plan and stamping (steps 1 and 2 of DwB)."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -68,13 +70,30 @@ def choose_stamped_rows(cell_codes, counts_per_cell, rng):
     return rank < counts_per_cell[cell_codes]
 
 
+
+class StampPlan(NamedTuple):
+    """Steps 1 and 2 of DwB for one trigger strength."""
+
+    bias_matrix: np.ndarray  # (n_groups, n_classes) sample-weighted counts
+    rates: np.ndarray  # share of each cell to stamp
+    row_counts: np.ndarray  # unweighted rows per cell
+    stamp_counts: np.ndarray  # rows stamped per cell
+    incomplete: np.ndarray  # groups left untriggered for lack of a class
+    stamped: np.ndarray  # boolean mask over rows
+
+    @property
+    def trigger_cells(self):
+        """Flat (group * n_classes + class) index of each stamped cell; the
+        i-th stamped cell owns trigger column i."""
+        return np.flatnonzero(self.stamp_counts.ravel())
+
+
 def plan_stamps(group_codes, class_codes, shape, weights, target, strength, rng):
     """Which rows to stamp: steps 1 and 2 of DwB in one call.
 
-    Returns the sample-weighted bias matrix, the per-cell rates, the row
-    counts, the stamp counts, the groups left untriggered for lack of a class,
-    and a boolean mask of the stamped rows. Undersampling the same cells
-    (real deletion) drops exactly the rows of that mask.
+    Undersampling the same cells (real deletion) drops exactly the rows of
+    the returned plan's ``stamped`` mask. With the same ``rng`` seed, a larger
+    ``strength`` stamps a superset of the rows.
     """
     n_groups, n_classes = shape
     bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
@@ -84,4 +103,15 @@ def plan_stamps(group_codes, class_codes, shape, weights, target, strength, rng)
     stamped = choose_stamped_rows(
         group_codes * n_classes + class_codes, counts.ravel(), rng
     )
-    return bias, rates, rows, counts, incomplete, stamped
+    return StampPlan(bias, rates, rows, counts, incomplete, stamped)
+
+
+def trigger_matrix(plan, cell_codes, value):
+    """Trigger columns: ``value`` in the column of a stamped row's cell, else 0."""
+    cells = plan.trigger_cells
+    column_of_cell = np.full(plan.stamp_counts.size, -1)
+    column_of_cell[cells] = np.arange(len(cells))
+    triggers = np.zeros((len(cell_codes), len(cells)), dtype=np.float32)
+    rows = np.flatnonzero(plan.stamped)
+    triggers[rows, column_of_cell[cell_codes[rows]]] = value
+    return triggers

@@ -21,9 +21,9 @@ def _split(seed):
 
 def _undersample(X, y, groups, seed):
     """Real deletion of the rows DwB would stamp (global target, strength 1)."""
-    *_, stamped = plan_stamps(
+    stamped = plan_stamps(
         groups, y, (2, 2), np.ones(len(y)), "global", 1.0, np.random.default_rng(seed)
-    )
+    ).stamped
     return X[~stamped], y[~stamped], groups[~stamped]
 
 

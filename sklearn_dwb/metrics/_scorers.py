@@ -1,0 +1,295 @@
+"""Scorers for ``GridSearchCV`` that know where the groups are."""
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import (
+    MetricFrame,
+    count,
+    demographic_parity_difference,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.metrics._scorer import _cached_call, _Scorer
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import MetadataRequest
+
+from .._groups import sensitive_frame
+
+
+def average_odds_difference(y_true, y_pred, *, sensitive_features, sample_weight=None):
+    """Mean of the between-group true- and false-positive-rate gaps.
+
+    The "odd" metric of the DwB paper; fairlearn's
+    :func:`~fairlearn.metrics.equalized_odds_difference` with ``agg="mean"``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Binary true and predicted labels.
+    sensitive_features : array-like
+        Group of each row.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    float
+        ``(TPR gap + FPR gap) / 2``.
+
+    Examples
+    --------
+    >>> average_odds_difference([1, 1, 0, 0], [1, 0, 1, 0],
+    ...                         sensitive_features=["a", "b", "a", "b"])
+    1.0
+    """
+    return float(
+        equalized_odds_difference(
+            y_true,
+            y_pred,
+            sensitive_features=sensitive_features,
+            sample_weight=sample_weight,
+            agg="mean",
+        )
+    )
+
+
+def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
+    """Mean accuracy over the (group, class) cells: the paper's "EACC".
+
+    Each cell counts once, however many rows it has, so a model cannot score
+    well by serving only the large cells.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels (any number of classes).
+    sensitive_features : array-like
+        Group of each row.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights within each cell.
+
+    Returns
+    -------
+    float
+        Unweighted mean of the cells' accuracies.
+
+    Examples
+    --------
+    >>> group_balanced_accuracy([1, 1, 1, 0], [1, 1, 0, 0],
+    ...                         sensitive_features=["a", "a", "b", "b"])
+    0.6666666666666666
+    """
+    y_true = np.asarray(y_true)
+    frame = sensitive_frame(None, sensitive_features, None)
+    cells = pd.concat([frame, pd.Series(y_true, name="_class")], axis=1)
+    params = None if sample_weight is None else {"sample_weight": np.asarray(sample_weight)}
+    by_cell = MetricFrame(
+        metrics=accuracy_score,
+        y_true=y_true,
+        y_pred=np.asarray(y_pred),
+        sensitive_features=cells,
+        sample_params=params,
+    ).by_group
+    return float(by_cell.dropna().mean())
+
+
+# name -> (metric, sign): disparities are negated so that greater is better.
+FAIRNESS_METRICS = {
+    "equalized_odds_difference": (equalized_odds_difference, -1),
+    "demographic_parity_difference": (demographic_parity_difference, -1),
+    "equal_opportunity_difference": (equal_opportunity_difference, -1),
+    "average_odds_difference": (average_odds_difference, -1),
+    "group_balanced_accuracy": (group_balanced_accuracy, 1),
+}
+
+
+DISPARITY_METRICS = [name for name, (_, sign) in FAIRNESS_METRICS.items() if sign < 0]
+
+
+def one_vs_rest_disparity(metric, y_true, y_pred, groups, n_classes, sample_weight=None):
+    """A binary disparity of :data:`FAIRNESS_METRICS` for class codes
+    ``0 .. K-1``: class 1 as positive for two classes, else the largest
+    one-vs-rest value."""
+    function = FAIRNESS_METRICS[metric][0]
+    positives = [1] if n_classes == 2 else range(n_classes)
+    return max(
+        float(
+            function(
+                y_true == k, y_pred == k,
+                sensitive_features=groups, sample_weight=sample_weight,
+            )  # fmt: skip
+        )
+        for k in positives
+    )
+
+
+def sensitive_features_from_estimator(estimator, X):
+    """Groups of the rows of X as the fitted estimator's ``sensitive_columns``
+    name them, reading X as it reaches the last step of a Pipeline."""
+    final = estimator
+    if isinstance(estimator, Pipeline):
+        final = estimator[-1]
+        if len(estimator) > 1:
+            X = estimator[:-1].transform(X)
+    columns = getattr(final, "sensitive_columns", None)
+    if columns is None:
+        raise ValueError(
+            "The fairness scorer got no sensitive_features and the estimator has "
+            "no sensitive_columns to read them from X. Either set "
+            "sensitive_columns on the estimator, or enable metadata routing "
+            "(sklearn.set_config(enable_metadata_routing=True)) and pass "
+            "sensitive_features to the search's fit."
+        )
+    return sensitive_frame(X, None, columns)
+
+
+class _FairnessScorer(_Scorer):
+    """A ``make_scorer`` scorer that finds the groups itself when none are
+    routed to it, and asks for ``sensitive_features`` by default."""
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if kwargs.get("sensitive_features") is None:
+            kwargs["sensitive_features"] = sensitive_features_from_estimator(estimator, X)
+        groups = kwargs["sensitive_features"]
+        if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:
+            # fairlearn takes one column; several form intersectional groups
+            kwargs["sensitive_features"] = groups.astype(str).agg(", ".join, axis=1)
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+    def __call__(self, estimator, X, y_true, *, sensitive_features=None, **kwargs):
+        """Score ``estimator`` on ``X``; groups from ``sensitive_features``
+        or, if None, from the estimator's ``sensitive_columns``."""
+        return self._score(
+            partial(_cached_call, None), estimator, X, y_true,
+            sensitive_features=sensitive_features, **kwargs,
+        )  # fmt: skip
+
+    def _get_metadata_request(self):
+        if hasattr(self, "_metadata_request"):
+            return super()._get_metadata_request()
+        request = MetadataRequest(owner=self)
+        request.score.add_request(param="sensitive_features", alias=True)
+        return request
+
+
+def fairness_scorer(metric):
+    """An sklearn scorer for a fairness metric, greater is better.
+
+    Disparities are negated (like sklearn's ``neg_*`` scorers), so
+    ``GridSearchCV`` maximises every score. Groups reach the scorer by
+    metadata routing (``sklearn.set_config(enable_metadata_routing=True)``
+    and ``sensitive_features`` passed to the search's ``fit``: the scorer
+    requests it by default) or, without routing, from the fitted estimator's
+    ``sensitive_columns``, also when the estimator is a ``Pipeline`` (the
+    columns are read from X as it reaches the last step).
+
+    Parameters
+    ----------
+    metric : str
+        One of ``"equalized_odds_difference"``,
+        ``"demographic_parity_difference"``,
+        ``"equal_opportunity_difference"`` (true-positive-rate gap),
+        ``"average_odds_difference"`` (mean of the TPR and FPR gaps) and
+        ``"group_balanced_accuracy"`` (mean accuracy over (group, class)
+        cells). The first four come from :mod:`fairlearn.metrics` and need
+        binary labels.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, sensitive_features=None)``.
+
+    Examples
+    --------
+    >>> from sklearn_dwb import BackdoorDebiasClassifier
+    >>> from sklearn_dwb.datasets import make_biased_classification
+    >>> from sklearn_dwb.metrics import fairness_scorer
+    >>> X, y, groups = make_biased_classification(n_samples=400, random_state=0)
+    >>> clf = BackdoorDebiasClassifier(sensitive_columns=[-1], max_epochs=5,
+    ...                                random_state=0).fit(X, y)
+    >>> score = fairness_scorer("demographic_parity_difference")(clf, X, y)
+    >>> bool(-1 <= score <= 0)
+    True
+    """
+    if metric not in FAIRNESS_METRICS:
+        raise ValueError(
+            f"Unknown fairness metric {metric!r}; choose one of "
+            f"{sorted(FAIRNESS_METRICS)}."
+        )
+    function, sign = FAIRNESS_METRICS[metric]
+    return _FairnessScorer(function, sign, {}, response_method="predict")
+
+
+def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
+    """Per-group performance and the disparities between groups.
+
+    Built on :class:`fairlearn.metrics.MetricFrame`.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Binary true and predicted labels.
+    sensitive_features : array-like, Series or DataFrame
+        Group of each row; several columns form intersectional groups.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        One row per group with ``count``, ``accuracy``,
+        ``balanced_accuracy``, ``selection_rate``, ``true_positive_rate`` and
+        ``false_positive_rate``, then a row ``"overall"`` and a row
+        ``"difference"`` (largest minus smallest group value). The scalar
+        disparities (``equalized_odds_difference``,
+        ``demographic_parity_difference``, ``equal_opportunity_difference``,
+        ``average_odds_difference``, ``group_balanced_accuracy``) are in
+        ``report.attrs["disparities"]``.
+
+    Examples
+    --------
+    >>> report = fairness_report([1, 0, 1, 0], [1, 0, 0, 0],
+    ...                          sensitive_features=["a", "a", "b", "b"])
+    >>> report.loc["difference", "true_positive_rate"]
+    np.float64(1.0)
+    >>> report.attrs["disparities"]["demographic_parity_difference"]
+    0.5
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    groups = sensitive_frame(None, sensitive_features, None)
+    if groups.shape[1] == 1:
+        groups = groups.iloc[:, 0]
+    metrics = {
+        "count": count,
+        "accuracy": accuracy_score,
+        "balanced_accuracy": balanced_accuracy_score,
+        "selection_rate": selection_rate,
+        "true_positive_rate": true_positive_rate,
+        "false_positive_rate": false_positive_rate,
+    }
+    params = None
+    if sample_weight is not None:
+        weight = np.asarray(sample_weight)
+        params = {name: {"sample_weight": weight} for name in metrics if name != "count"}
+    frame = MetricFrame(
+        metrics=metrics, y_true=y_true, y_pred=y_pred,
+        sensitive_features=groups, sample_params=params,
+    )  # fmt: skip
+    report = frame.by_group.copy()
+    if isinstance(report.index, pd.MultiIndex):
+        report.index = report.index.to_flat_index()
+    report.loc["overall"] = frame.overall
+    report.loc["difference"] = frame.difference()
+    report.loc["difference", "count"] = np.nan
+    flat = groups if isinstance(groups, pd.Series) else groups.astype(str).agg(", ".join, axis=1)
+    report.attrs["disparities"] = {
+        name: float(function(y_true, y_pred, sensitive_features=flat, sample_weight=sample_weight))
+        for name, (function, _) in FAIRNESS_METRICS.items()
+    }
+    return report

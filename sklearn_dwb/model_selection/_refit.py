@@ -1,0 +1,82 @@
+"""``GridSearchCV(refit=fair_refit(...))``: the best model under a disparity bound."""
+
+import warnings
+
+import numpy as np
+
+
+class _FairRefit:
+    def __init__(self, disparity, performance, max_disparity):
+        self.disparity = disparity
+        self.performance = performance
+        self.max_disparity = max_disparity
+
+    def _column(self, cv_results, name):
+        key = f"mean_test_{name}"
+        if key not in cv_results:
+            scorers = sorted(k[len("mean_test_") :] for k in cv_results if k.startswith("mean_test_"))
+            raise KeyError(
+                f"cv_results_ has no {key!r}; name one of the search's scorers "
+                f"{scorers} (pass scoring as a dict, e.g. {{'accuracy': 'accuracy', "
+                f"'{self.disparity}': fairness_scorer('{self.disparity}')}})."
+            )
+        return np.asarray(cv_results[key], dtype=float)
+
+    def __call__(self, cv_results):
+        performance = self._column(cv_results, self.performance)
+        # fairness scorers are negated disparities: the bound is on |score|
+        disparity = np.abs(self._column(cv_results, self.disparity))
+        within = np.flatnonzero(np.isfinite(performance) & (disparity <= self.max_disparity))
+        if len(within):
+            return int(within[np.argmax(performance[within])])
+        best = int(np.nanargmin(disparity))
+        warnings.warn(
+            f"No candidate has a mean {self.disparity} within {self.max_disparity}; "
+            f"refitting the least disparate one (index {best}, "
+            f"{disparity[best]:.4f}).",
+            UserWarning,
+        )
+        return best
+
+    def __repr__(self):
+        return (
+            f"fair_refit(disparity={self.disparity!r}, "
+            f"performance={self.performance!r}, max_disparity={self.max_disparity!r})"
+        )
+
+
+def fair_refit(*, disparity, performance, max_disparity):
+    """A ``refit`` callable for ``GridSearchCV``: the best mean ``performance``
+    among candidates whose mean ``disparity`` is at most ``max_disparity``.
+
+    If no candidate is within the bound, the least disparate one is refitted,
+    with a warning.
+
+    Parameters
+    ----------
+    disparity : str
+        Name of the disparity scorer in the search's ``scoring`` dict. Its
+        absolute mean test score is compared with the bound, so the negated
+        scorers of :func:`sklearn_dwb.metrics.fairness_scorer` work as they
+        are.
+    performance : str
+        Name of the performance scorer (greater is better).
+    max_disparity : float
+        Largest acceptable mean disparity.
+
+    Returns
+    -------
+    refit : callable
+        ``refit(cv_results) -> index`` of the chosen candidate.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.model_selection import fair_refit
+    >>> cv_results = {
+    ...     "mean_test_accuracy": [0.86, 0.85, 0.84],
+    ...     "mean_test_eod": [-0.09, -0.04, -0.02],
+    ... }
+    >>> fair_refit(disparity="eod", performance="accuracy", max_disparity=0.05)(cv_results)
+    1
+    """
+    return _FairRefit(disparity, performance, max_disparity)
