@@ -1,5 +1,12 @@
-"""Datasets: a generator of group-biased classification problems."""
+"""Datasets: real fairness benchmarks and a generator of group-biased problems."""
 
+from ._fetch import fetch_adult, fetch_compas, fetch_german, get_data_home
 from ._synthetic import make_biased_classification
 
-__all__ = ["make_biased_classification"]
+__all__ = [
+    "fetch_adult",
+    "fetch_compas",
+    "fetch_german",
+    "get_data_home",
+    "make_biased_classification",
+]

@@ -1,0 +1,328 @@
+"""Loaders for the fairness benchmarks: Adult, COMPAS and German credit.
+
+Files are looked up in the data home (``data_home``, else the
+``SKLEARN_DWB_DATA`` environment variable, else
+``~/scikit_learn_data/sklearn_dwb``) under ``<dataset>/<file>``, checked
+against their SHA-256, and downloaded from the canonical source when missing.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+# dataset -> file -> (canonical URL, sha256)
+SOURCES = {
+    "adult": {
+        "adult.data": (
+            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.data",
+            "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
+        ),
+        "adult.test": (
+            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.test",
+            "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05",
+        ),
+    },
+    "compas": {
+        "compas-scores-two-years.csv": (
+            "https://raw.githubusercontent.com/propublica/compas-analysis/master/"
+            "compas-scores-two-years.csv",
+            "c451db85908b2f7fef1d83203bedf6b71ecda0d5af468d82ae62178f91d0cc7d",
+        ),
+    },
+    "german": {
+        "german.data": (
+            "https://archive.ics.uci.edu/ml/machine-learning-databases/statlog/"
+            "german/german.data",
+            "b21f3d81db8071257d5ff1deaeba1fd4303b62712e6fcc9715c7a86202cb5871",
+        ),
+    },
+}
+
+#: Environment variable naming a mirror laid out as ``<base>/<dataset>/<file>``.
+BASE_URL_VARIABLE = "SKLEARN_DWB_DATA_URL"
+
+
+def get_data_home(data_home=None):
+    """The folder holding the datasets.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Explicit folder. Else ``SKLEARN_DWB_DATA``, else
+        ``~/scikit_learn_data/sklearn_dwb``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created).
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import get_data_home
+    >>> str(get_data_home("/data/fairness"))
+    '/data/fairness'
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKLEARN_DWB_DATA")
+    if data_home is None:
+        data_home = Path("~", "scikit_learn_data", "sklearn_dwb")
+    return Path(data_home).expanduser()
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fetch_file(dataset, name, data_home, download_if_missing):
+    """Path of a verified dataset file, downloading it if needed."""
+    url, sha256 = SOURCES[dataset][name]
+    folder = get_data_home(data_home) / dataset
+    path = folder / name
+    if path.exists():
+        found = _sha256(path)
+        if found != sha256:
+            raise OSError(
+                f"{path} has SHA-256 {found}, expected {sha256}: the file is "
+                "corrupt or a different version. Delete it to download it again."
+            )
+        return path
+    if not download_if_missing:
+        raise OSError(
+            f"{path} is missing and download_if_missing=False. Put the file "
+            f"there (from {url}), or point data_home / SKLEARN_DWB_DATA at a "
+            "folder that holds it."
+        )
+    import pooch  # downloads to a temporary file, checks the hash, then moves
+
+    base = os.environ.get(BASE_URL_VARIABLE)
+    if base:
+        url = f"{base.rstrip('/')}/{dataset}/{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        pooch.retrieve(
+            url, known_hash=f"sha256:{sha256}", fname=name, path=folder, progressbar=False
+        )
+    except ValueError as error:  # hash mismatch: pooch removes the file
+        raise OSError(f"Refused {url}: {error}") from error
+    except Exception as error:  # offline, HTTP error, ...
+        raise OSError(
+            f"Could not download {url} ({error}). Without network access, copy "
+            f"the file to {path}, or point data_home / SKLEARN_DWB_DATA at a "
+            "folder holding <dataset>/<file>."
+        ) from error
+    return path
+
+
+def _bunch(frame, target, sensitive, description, return_X_y, as_frame):
+    X = frame.drop(columns=target)
+    y = frame[target]
+    if not as_frame:
+        X, y = X.to_numpy(), y.to_numpy()
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        frame=frame if as_frame else None,
+        feature_names=list(frame.columns.drop(target)),
+        target_names=[target],
+        sensitive_features=sensitive,
+        DESCR=description,
+    )
+
+
+ADULT_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education-num",
+    "marital-status", "occupation", "relationship", "race", "sex",
+    "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+]  # fmt: skip
+
+
+def fetch_adult(
+    *, subset="train", data_home=None, download_if_missing=True, return_X_y=False,
+    as_frame=True,
+):  # fmt: skip
+    """Load the UCI Adult census income data (32,561 train + 16,281 test rows).
+
+    Target ``income``: 1 for ">50K", else 0. Sensitive columns: ``sex``
+    ("Female", "Male") and ``race`` (five categories; often binarised as
+    ``race == "White"``). Missing values ("?") are NaN. Source: UCI ML
+    Repository, "Adult" (id 2), CC BY 4.0.
+
+    Parameters
+    ----------
+    subset : {"train", "test", "all"}, default="train"
+        The official split: ``adult.data``, ``adult.test``, or both (train
+        rows first).
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download missing files from the canonical source.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; else numpy arrays (object dtype for ``X``).
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``data`` (features), ``target``, ``frame``, ``feature_names``,
+        ``target_names``, ``sensitive_features`` (the column names) and
+        ``DESCR``. ``(X, y)`` with ``return_X_y=True``.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import fetch_adult
+    >>> X, y = fetch_adult(subset="test", return_X_y=True)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (16281, 14)
+    """
+    if subset not in ("train", "test", "all"):
+        raise ValueError(f"subset must be 'train', 'test' or 'all'; got {subset!r}.")
+    files = {"train": ["adult.data"], "test": ["adult.test"]}.get(
+        subset, ["adult.data", "adult.test"]
+    )
+    parts = []
+    for name in files:
+        path = _fetch_file("adult", name, data_home, download_if_missing)
+        part = pd.read_csv(
+            path, names=ADULT_COLUMNS, sep=",", skipinitialspace=True,
+            na_values="?", comment="|",
+        )  # fmt: skip
+        parts.append(part.dropna(subset=["income"]))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["income"] = frame["income"].str.rstrip(".").eq(">50K").astype(np.int64)
+    return _bunch(
+        frame, "income", ["sex", "race"], fetch_adult.__doc__, return_X_y, as_frame
+    )
+
+
+# ProPublica's columns that identify people (names, birth dates, case numbers).
+COMPAS_IDENTIFYING = [
+    "id", "name", "first", "last", "dob", "c_case_number", "r_case_number",
+    "vr_case_number",
+]  # fmt: skip
+COMPAS_FEATURES = [
+    "sex", "age", "age_cat", "race", "juv_fel_count", "juv_misd_count",
+    "juv_other_count", "priors_count", "c_charge_degree", "c_charge_desc",
+]  # fmt: skip
+
+
+def fetch_compas(
+    *, data_home=None, download_if_missing=True, return_X_y=False, as_frame=True
+):
+    """Load ProPublica's COMPAS two-year recidivism data (6,172 rows).
+
+    ProPublica's filter is applied (``days_b_screening_arrest`` in
+    [-30, 30], ``is_recid != -1``, ``c_charge_degree != "O"``,
+    ``score_text != "N/A"``) and identifying columns (names, dates of birth,
+    case numbers) are dropped. Features: ``sex``, ``age``, ``age_cat``,
+    ``race``, juvenile and prior counts, charge degree and description.
+    Target ``two_year_recid``. Sensitive columns: ``race`` (six categories;
+    often "African-American" vs "Caucasian") and ``sex``. Source:
+    github.com/propublica/compas-analysis.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download missing files from the canonical source.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; else numpy arrays.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        As :func:`fetch_adult`.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import fetch_compas
+    >>> X, y = fetch_compas(return_X_y=True)  # doctest: +SKIP
+    >>> len(X)  # doctest: +SKIP
+    6172
+    """
+    path = _fetch_file(
+        "compas", "compas-scores-two-years.csv", data_home, download_if_missing
+    )
+    raw = pd.read_csv(path)
+    keep = (
+        raw["days_b_screening_arrest"].between(-30, 30)
+        & (raw["is_recid"] != -1)
+        & (raw["c_charge_degree"] != "O")
+        & (raw["score_text"] != "N/A")
+    )
+    frame = raw.loc[keep, COMPAS_FEATURES + ["two_year_recid"]].reset_index(drop=True)
+    return _bunch(
+        frame, "two_year_recid", ["race", "sex"], fetch_compas.__doc__, return_X_y,
+        as_frame,
+    )  # fmt: skip
+
+
+GERMAN_COLUMNS = [
+    "checking_account", "duration", "credit_history", "purpose", "credit_amount",
+    "savings", "employment_since", "installment_rate", "personal_status",
+    "other_debtors", "residence_since", "property", "age", "other_installments",
+    "housing", "existing_credits", "job", "people_liable", "telephone",
+    "foreign_worker", "credit",
+]  # fmt: skip
+
+
+def fetch_german(
+    *, data_home=None, download_if_missing=True, return_X_y=False, as_frame=True
+):
+    """Load the Statlog German credit data (1,000 rows).
+
+    The 20 coded attributes keep their codes (e.g. "A11"), with readable
+    column names. A column ``sex`` is derived from attribute 9
+    (``personal_status``: A92 and A95 are "female", else "male"). Target
+    ``credit``: 1 for good, 0 for bad credit. Sensitive columns: ``sex`` and
+    ``age`` (years; ``age > 25`` is the usual privileged group, e.g.
+    ``sensitive_columns=lambda X: X["age"] > 25``). Source: UCI ML
+    Repository, "Statlog (German Credit Data)" (id 144), CC BY 4.0.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        See :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download missing files from the canonical source.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; else numpy arrays.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        As :func:`fetch_adult`.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import fetch_german
+    >>> data = fetch_german()  # doctest: +SKIP
+    >>> data.frame["sex"].value_counts().to_dict()  # doctest: +SKIP
+    {'male': 690, 'female': 310}
+    """
+    path = _fetch_file("german", "german.data", data_home, download_if_missing)
+    frame = pd.read_csv(path, sep=" ", header=None, names=GERMAN_COLUMNS)
+    frame.insert(
+        frame.columns.get_loc("personal_status") + 1,
+        "sex",
+        np.where(frame["personal_status"].isin(["A92", "A95"]), "female", "male"),
+    )
+    frame["credit"] = (frame["credit"] == 1).astype(np.int64)
+    return _bunch(
+        frame, "credit", ["sex", "age"], fetch_german.__doc__, return_X_y, as_frame
+    )
