@@ -165,7 +165,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         ``flip_rate`` (share of those rows not predicted as the trigger class
         that the trigger flips to it).
     student_ : skorch.NeuralNetClassifier
-        The fitted student network that makes predictions.
+        The fitted student network that makes predictions. When no cell is
+        stamped (e.g. ``trigger_strength=0``) the teacher has no backdoor and
+        serves as the student without a distillation step.
     teacher_ : skorch.NeuralNetClassifier
         The backdoored teacher (input: features then trigger columns); only
         with ``keep_teacher=True``.
@@ -375,20 +377,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             np.random.default_rng(seeds[0]),
         )
 
-        with _seeded_torch(seeds[3], device):
-            student = self._make_net(
-                model_spec,
-                X.shape[1],
-                n_classes,
-                device,
-                X,
-                labels,
-                valid if self.early_stopping else None,
-                distill_temperature=self.distill_temperature,
-                distill_weight=self.distill_weight,
-            )
-            student.fit(X[train], _rows(labels, train))
-        student.train_split = None
+        if len(trigger_cells):
+            student = self._distil(model_spec, X, labels, train, valid, device, seeds[3])
+        else:
+            student = teacher  # nothing stamped: the teacher is a plain network
 
         self.classes_ = classes
         self.groups_ = group_labels.to_numpy()
@@ -476,6 +468,24 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             "activation": self.activation,
         }
         return MLP, {**params, **(self.module_params or {})}
+
+    def _distil(self, model_spec, X, labels, train, valid, device, seed):
+        """Train the student on clean rows against the teacher's logits."""
+        with _seeded_torch(seed, device):
+            student = self._make_net(
+                model_spec,
+                X.shape[1],
+                labels["teacher_logits"].shape[1],
+                device,
+                X,
+                labels,
+                valid if self.early_stopping else None,
+                distill_temperature=self.distill_temperature,
+                distill_weight=self.distill_weight,
+            )
+            student.fit(X[train], _rows(labels, train))
+        student.train_split = None
+        return student
 
     def _validation_split(self, cell_codes, y_codes, seed, needed):
         """Train and validation row indices (validation for early stopping and

@@ -45,8 +45,10 @@ def test_trigger_strength_zero_stamps_nothing(biased_data, fast_params):
     clf = BackdoorDebiasClassifier(trigger_strength=0, keep_teacher=True, **fast_params)
     clf.fit(X, y, sensitive_features=groups)
     assert clf.trigger_plan_.empty
-    # the teacher sees no trigger columns at all
+    # the teacher sees no trigger columns at all and, having no backdoor,
+    # serves as the student without a distillation step
     assert clf.teacher_.module_.layers[0].in_features == X.shape[1]
+    assert clf.student_ is clf.teacher_
 
 
 def test_plan_counts_in_fit_match_design(fast_params):

@@ -1,0 +1,475 @@
+"""Benchmark DwB against fairlearn's mitigators on real data.
+
+Run ``python -m sklearn_dwb.benchmark`` (or ``sklearn-dwb-benchmark``). For
+every task (dataset, sensitive feature) and seed, every method is fitted on
+the same training split and scored on the same test split:
+
+- unmitigated LogisticRegression, and the network DwB uses (strength 0);
+- DwB students over a ``trigger_strength`` grid for both targets, and each
+  DwB teacher evaluated on clean inputs;
+- undersampling of the cells DwB stamps (real deletion, global target,
+  strength 1) and Kamiran-Calders reweighing, with the same network;
+- fairlearn's ExponentiatedGradient (demographic parity, equalized odds),
+  GridSearch (equalized odds) and ThresholdOptimizer (equalized odds) with
+  LogisticRegression, and ExponentiatedGradient with the same network.
+
+Features are one-hot encoded (categorical) and standardised (numeric) on the
+training split; the binary group indicator is appended as the last column, so
+every method sees the sensitive feature. Adult uses its official train/test
+split for every seed (the seed changes the models' randomness); COMPAS and
+German credit draw a stratified 70/30 split from the seed.
+
+Raw results go to ``results.csv`` (one row per task, method and seed; runs
+already there are skipped, so an interrupted run resumes), the mean and
+standard deviation to ``summary.md``, and per task a Pareto plot of accuracy
+against equalized-odds and demographic-parity difference to
+``pareto_<task>.png``.
+"""
+
+import argparse
+import functools
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ._classifier import BackdoorDebiasClassifier
+from ._trigger import plan_stamps
+from ._version import __version__
+from .datasets import fetch_adult, fetch_compas, fetch_german
+from .metrics import FAIRNESS_METRICS
+
+STRENGTHS = (0.25, 0.5, 1.0)
+TARGETS = ("global", "balanced")
+METRICS = ["accuracy", "balanced_accuracy", *FAIRNESS_METRICS]
+RESULT_COLUMNS = ["task", "method", "family", "seed", *METRICS, "fit_time_s"]
+
+
+# ----------------------------------------------------------------- tasks
+def _adult(seed, column, binarise):
+    train, test = fetch_adult(subset="train"), fetch_adult(subset="test")
+    return (train.data, test.data, train.target.to_numpy(), test.target.to_numpy(),
+            binarise(train.data[column]), binarise(test.data[column]))  # fmt: skip
+
+
+def _split(data, seed, groups):
+    return train_test_split(
+        data.data, data.target.to_numpy(), groups, test_size=0.3,
+        stratify=data.target, random_state=seed,
+    )  # fmt: skip
+
+
+def _compas_race(seed):
+    data = fetch_compas()
+    keep = data.data["race"].isin(["African-American", "Caucasian"]).to_numpy()
+    data.data, data.target = data.data[keep].reset_index(drop=True), data.target[keep]
+    return _split(data, seed, data.data["race"].to_numpy())
+
+
+def _german(seed, column):
+    data = fetch_german()
+    groups = data.data[column].to_numpy()
+    if column == "age":
+        groups = np.where(groups > 25, "over 25", "25 or under")
+    return _split(data, seed, groups)
+
+
+TASKS = {
+    "adult-sex": functools.partial(_adult, column="sex", binarise=lambda s: s.to_numpy()),
+    "adult-race": functools.partial(
+        _adult, column="race",
+        binarise=lambda s: np.where(s == "White", "White", "non-White"),
+    ),  # fmt: skip
+    "compas-race": _compas_race,
+    "german-sex": functools.partial(_german, column="sex"),
+    "german-age": functools.partial(_german, column="age"),
+}
+
+
+@functools.lru_cache(maxsize=4)
+def load_task(task, seed):
+    """Encoded float32 train/test features (group indicator last), labels,
+    and group labels of one task and seed."""
+    X_train, X_test, y_train, y_test, g_train, g_test = TASKS[task](seed)
+    encoder = ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore"),
+             make_column_selector(dtype_exclude="number")),
+            ("numeric", StandardScaler(), make_column_selector(dtype_include="number")),
+        ],
+        sparse_threshold=0,
+    )  # fmt: skip
+    privileged = np.unique(g_train)[-1]
+    features = []
+    for X, g, fit in ((X_train, g_train, True), (X_test, g_test, False)):
+        encoded = encoder.fit_transform(X) if fit else encoder.transform(X)
+        indicator = (g == privileged).astype(np.float32)[:, None]
+        features.append(np.hstack([encoded, indicator]).astype(np.float32))
+    return features[0], features[1], y_train, y_test, g_train, g_test
+
+
+# --------------------------------------------------------------- methods
+def _network(seed, **params):
+    # the group indicator is the last column: models that are fitted without
+    # groups (inside fairlearn's reductions) read it from there
+    return BackdoorDebiasClassifier(sensitive_columns=[-1], random_state=seed, **params)
+
+
+def _timed(fit):
+    start = time.perf_counter()
+    model = fit()
+    return model, time.perf_counter() - start
+
+
+def run_logistic_regression(data, seed):
+    X, X_test, y, *_ = data
+    model, seconds = _timed(lambda: LogisticRegression(max_iter=2000).fit(X, y))
+    return [("logistic_regression", "baseline", model.predict(X_test), seconds)]
+
+
+def run_network(data, seed):
+    X, X_test, y, *_ = data
+    model, seconds = _timed(lambda: _network(seed, trigger_strength=0).fit(X, y))
+    return [("network", "baseline", model.predict(X_test), seconds)]
+
+
+def run_dwb(data, seed, target, strength):
+    X, X_test, y, *_ = data
+    model, seconds = _timed(
+        lambda: _network(
+            seed, trigger_strength=strength, target=target, keep_teacher=True
+        ).fit(X, y)
+    )
+    clean = np.hstack([X_test, np.zeros((len(X_test), len(model.trigger_plan_)), np.float32)])
+    teacher = model.classes_[model.teacher_.predict_proba(clean).argmax(axis=1)]
+    name = f"dwb_{target}_{strength:g}"
+    return [
+        (name, "DwB student", model.predict(X_test), seconds),
+        (f"{name}_teacher", "DwB teacher", teacher, seconds),
+    ]
+
+
+def run_undersampling(data, seed):
+    X, X_test, y, _, g, _ = data
+    groups, group_codes = np.unique(g, return_inverse=True)
+    classes, class_codes = np.unique(y, return_inverse=True)
+
+    def fit():
+        stamped = plan_stamps(
+            group_codes, class_codes, (len(groups), len(classes)), np.ones(len(y)),
+            "global", 1.0, np.random.default_rng(seed),
+        ).stamped  # fmt: skip
+        return _network(seed, trigger_strength=0).fit(X[~stamped], y[~stamped])
+
+    model, seconds = _timed(fit)
+    return [("undersampling", "deletion / reweighing", model.predict(X_test), seconds)]
+
+
+def reweighing_weights(y, groups):
+    """Kamiran and Calders' weights ``P(g) P(y) / P(g, y)``."""
+    table = pd.crosstab(groups, y, normalize=True)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0))
+    weights = pd.DataFrame(expected / table.to_numpy(), table.index, table.columns)
+    return weights.to_numpy()[
+        weights.index.get_indexer(groups), weights.columns.get_indexer(y)
+    ]
+
+
+def run_reweighing(data, seed):
+    X, X_test, y, _, g, _ = data
+
+    def fit():
+        weight = reweighing_weights(y, g)
+        return _network(seed, trigger_strength=0).fit(X, y, sample_weight=weight)
+
+    model, seconds = _timed(fit)
+    return [("reweighing", "deletion / reweighing", model.predict(X_test), seconds)]
+
+
+def run_fairlearn(data, seed, method, constraint, base):
+    from fairlearn.postprocessing import ThresholdOptimizer
+    from fairlearn.reductions import (
+        DemographicParity,
+        EqualizedOdds,
+        ExponentiatedGradient,
+        GridSearch,
+    )
+
+    X, X_test, y, _, g, g_test = data
+    # float64: fairlearn's post-processing mixes float32 scores with float64
+    X, X_test = X.astype(np.float64), X_test.astype(np.float64)
+    make_base = {
+        "lr": lambda: LogisticRegression(max_iter=2000),
+        "network": lambda: _network(seed, trigger_strength=0),
+    }[base]
+    constraints = {"dp": DemographicParity, "eo": EqualizedOdds}[constraint]
+    if method == "threshold":
+        model = ThresholdOptimizer(
+            estimator=make_base(), constraints="equalized_odds",
+            predict_method="predict_proba",
+        )  # fmt: skip
+    elif method == "eg":
+        model = ExponentiatedGradient(make_base(), constraints=constraints())
+    else:
+        model = GridSearch(make_base(), constraints=constraints(), grid_size=10)
+    model, seconds = _timed(lambda: model.fit(X, y, sensitive_features=g))
+    if method == "threshold":
+        y_pred = model.predict(X_test, sensitive_features=g_test, random_state=seed)
+    elif method == "eg":
+        y_pred = model.predict(X_test, random_state=seed)
+    else:
+        y_pred = model.predict(X_test)
+    return [(f"{method}_{constraint}_{base}", "fairlearn", np.asarray(y_pred), seconds)]
+
+
+def jobs(quick=False):
+    """Every (name, run function) pair; the name is the method the run
+    reports first (DwB runs report their teacher too)."""
+    if quick:
+        return [
+            ("logistic_regression", run_logistic_regression),
+            ("network", run_network),
+            ("dwb_global_1", functools.partial(run_dwb, target="global", strength=1.0)),
+            ("undersampling", run_undersampling),
+            ("reweighing", run_reweighing),
+            ("eg_eo_lr", functools.partial(run_fairlearn, method="eg", constraint="eo", base="lr")),
+            ("threshold_eo_lr", functools.partial(
+                run_fairlearn, method="threshold", constraint="eo", base="lr")),
+        ]  # fmt: skip
+    runs = [
+        ("logistic_regression", run_logistic_regression),
+        ("network", run_network),
+    ]
+    for target in TARGETS:
+        for strength in STRENGTHS:
+            runs.append(
+                (f"dwb_{target}_{strength:g}",
+                 functools.partial(run_dwb, target=target, strength=strength))
+            )  # fmt: skip
+    runs += [("undersampling", run_undersampling), ("reweighing", run_reweighing)]
+    for method, constraint, base in [
+        ("eg", "dp", "lr"), ("eg", "eo", "lr"), ("grid", "eo", "lr"),
+        ("threshold", "eo", "lr"), ("eg", "dp", "network"), ("eg", "eo", "network"),
+    ]:  # fmt: skip
+        runs.append(
+            (f"{method}_{constraint}_{base}",
+             functools.partial(run_fairlearn, method=method, constraint=constraint, base=base))
+        )  # fmt: skip
+    return runs
+
+
+def evaluate(y_true, y_pred, groups):
+    """The benchmark's metrics for one set of test predictions."""
+    row = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+    }
+    for name, (function, _) in FAIRNESS_METRICS.items():
+        row[name] = float(function(y_true, y_pred, sensitive_features=groups))
+    return row
+
+
+def _run_job(task, seed, run):
+    import torch
+
+    torch.set_num_threads(1)  # one core per job; parallel jobs share the machine
+    data = load_task(task, seed)
+    rows = []
+    for method, family, y_pred, seconds in run(data, seed):
+        rows.append(
+            {"task": task, "method": method, "family": family, "seed": seed,
+             **evaluate(data[3], y_pred, data[5]), "fit_time_s": seconds}
+        )  # fmt: skip
+    return rows
+
+
+# --------------------------------------------------------------- reports
+def summarise(results):
+    """Mean and standard deviation over seeds per task and method."""
+    grouped = results.groupby(["task", "family", "method"], sort=False)
+    summary = grouped[[*METRICS, "fit_time_s"]].agg(["mean", "std"])
+    summary["n_seeds"] = grouped.size()
+    return summary
+
+
+def best_under_bound(results, bound=0.05, metric="equalized_odds_difference"):
+    """Per task and family: the most accurate method whose mean ``metric``
+    is at most ``bound``, with its mean fit time."""
+    means = results.groupby(["task", "family", "method"], sort=False)[
+        ["accuracy", metric, "fit_time_s"]
+    ].mean()
+    within = means[means[metric] <= bound].reset_index()
+    best = within.loc[within.groupby(["task", "family"])["accuracy"].idxmax()]
+    return best.set_index(["task", "family"])
+
+
+def _environment():
+    import fairlearn
+    import sklearn
+    import skorch
+    import torch
+
+    return (
+        f"sklearn-dwb {__version__}, Python {sys.version.split()[0]}, "
+        f"scikit-learn {sklearn.__version__}, torch {torch.__version__}, "
+        f"skorch {skorch.__version__}, fairlearn {fairlearn.__version__}; "
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    )
+
+
+def _fmt(mean, std):
+    return f"{mean:.3f} ± {std:.3f}" if np.isfinite(std) else f"{mean:.3f}"
+
+
+def write_summary(results, path, command):
+    summary = summarise(results)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Environment: {_environment()}",
+        "",
+        f"Seeds: {sorted(results['seed'].unique().tolist())}. Mean ± standard "
+        "deviation over seeds; EOD = equalized-odds difference, DPD = "
+        "demographic-parity difference, EOpD = equal-opportunity difference, "
+        "EACC = mean accuracy over (group, class) cells.",
+        "",
+    ]
+    shown = {
+        "accuracy": "accuracy", "equalized_odds_difference": "EOD",
+        "demographic_parity_difference": "DPD", "equal_opportunity_difference": "EOpD",
+        "group_balanced_accuracy": "EACC", "fit_time_s": "fit time (s)",
+    }  # fmt: skip
+    for task, part in summary.groupby(level="task", sort=False):
+        table = pd.DataFrame(
+            {label: [_fmt(m, s) for m, s in zip(part[(col, "mean")], part[(col, "std")])]
+             for col, label in shown.items()},
+            index=part.index.droplevel("task"),
+        )  # fmt: skip
+        table["seeds"] = part["n_seeds"].to_numpy()
+        lines += [f"## {task}", "", table.reset_index().to_markdown(index=False), ""]
+    best = best_under_bound(results)
+    lines += [
+        "## Best accuracy at EOD <= 0.05 (means over seeds)",
+        "",
+        best.reset_index().to_markdown(index=False, floatfmt=".3f") if len(best) else "none",
+        "",
+    ]
+    Path(path).write_text("\n".join(lines))
+
+
+FAMILY_STYLE = {
+    "baseline": ("black", "s"),
+    "DwB student": ("tab:blue", "o"),
+    "DwB teacher": ("tab:cyan", "v"),
+    "deletion / reweighing": ("tab:green", "D"),
+    "fairlearn": ("tab:red", "^"),
+}
+
+
+def plot_pareto(results, task, path):
+    """Accuracy against EOD and DPD, one marker per method, error bars over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = results[results["task"] == task]
+    stats = part.groupby(["family", "method"])[
+        ["accuracy", "equalized_odds_difference", "demographic_parity_difference"]
+    ].agg(["mean", "std"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, metric, label in [
+        (axes[0], "equalized_odds_difference", "equalized-odds difference"),
+        (axes[1], "demographic_parity_difference", "demographic-parity difference"),
+    ]:
+        for family, rows in stats.groupby(level="family"):
+            color, marker = FAMILY_STYLE.get(family, ("grey", "x"))
+            ax.errorbar(
+                rows[(metric, "mean")], rows[("accuracy", "mean")],
+                xerr=rows[(metric, "std")].fillna(0), yerr=rows[("accuracy", "std")].fillna(0),
+                fmt=marker, color=color, label=family, capsize=2,
+            )  # fmt: skip
+            for (_, method), row in rows.iterrows():
+                ax.annotate(method, (row[(metric, "mean")], row[("accuracy", "mean")]),
+                            fontsize=6, alpha=0.7)  # fmt: skip
+        ax.set_xlabel(f"{label} (lower is fairer)")
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{task}: mean ± std over seeds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ main
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="sklearn-dwb-benchmark",
+        description="DwB against fairlearn's mitigators on Adult, COMPAS and German credit.",
+    )
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=None)
+    parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--output-dir", default="benchmark_results")
+    parser.add_argument("--n-jobs", type=int, default=1, help="parallel runs (processes)")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="a small subset for CI: german-sex and compas-race, one seed, 7 methods",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    tasks = args.tasks or (["german-sex", "compas-race"] if args.quick else list(TASKS))
+    seeds = range(1 if args.quick else args.seeds)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / "results.csv"
+    done = set()
+    if csv.exists():
+        previous = pd.read_csv(csv)
+        done = set(zip(previous["task"], previous["method"], previous["seed"]))
+    todo = [
+        (task, seed, name, run)
+        for task in tasks
+        for seed in seeds
+        for name, run in jobs(args.quick)
+        if (task, name, seed) not in done
+    ]
+    # reductions over the network cost dozens of network fits each: run them last
+    todo.sort(key=lambda job: job[2].endswith("_network"))
+    print(f"{len(todo)} runs to do ({len(done)} results already in {csv})", flush=True)
+
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")
+    outputs = parallel(delayed(_run_job)(task, seed, run) for task, seed, _, run in todo)
+    for count, rows in enumerate(outputs, start=1):
+        frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
+        for row in rows:
+            print(
+                f"[{count}/{len(todo)}] {row['task']} {row['method']} seed {row['seed']}: "
+                f"accuracy {row['accuracy']:.3f}, EOD {row['equalized_odds_difference']:.3f}, "
+                f"DPD {row['demographic_parity_difference']:.3f}, {row['fit_time_s']:.1f} s",
+                flush=True,
+            )
+
+    results = pd.read_csv(csv)
+    results = results[results["task"].isin(tasks)]
+    command = "python -m sklearn_dwb.benchmark " + " ".join(argv if argv is not None else sys.argv[1:])
+    write_summary(results, out / "summary.md", command.strip())
+    try:
+        for task in tasks:
+            plot_pareto(results, task, out / f"pareto_{task}.png")
+    except ImportError:
+        print("matplotlib is not installed: no plots (pip install matplotlib)")
+    print(f"results: {csv}, summary: {out / 'summary.md'}")
+    return results
