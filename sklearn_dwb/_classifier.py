@@ -22,7 +22,13 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._groups import encode_groups, sensitive_frame
-from ._network import MLP, TensorBatchIterator, WeightedDistillationNet, resolve_device
+from ._network import (
+    MLP,
+    TensorBatchIterator,
+    TrainingInterrupted,
+    WeightedDistillationNet,
+    resolve_device,
+)
 from ._trigger import plan_stamps, trigger_matrix
 from .metrics._scorers import DISPARITY_METRICS, one_vs_rest_disparity
 
@@ -128,6 +134,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     max_groups : int or None, default=50
         Most groups allowed; a sensitive feature with more distinct values is
         probably continuous and must be binned.
+    min_group_size : int, default=10
+        Groups with fewer rows get no triggers (with a warning): a trigger
+        learned from a handful of rows is noise.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -219,6 +228,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "distill_weight": [Interval(Real, 0, 1, closed="both")],
         "keep_teacher": ["boolean"],
         "max_groups": [None, Interval(Integral, 2, None, closed="left")],
+        "min_group_size": [Interval(Integral, 0, None, closed="left")],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -250,6 +260,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         distill_weight=1.0,
         keep_teacher=False,
         max_groups=50,
+        min_group_size=10,
         device="auto",
         random_state=None,
         verbose=0,
@@ -277,6 +288,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.distill_weight = distill_weight
         self.keep_teacher = keep_teacher
         self.max_groups = max_groups
+        self.min_group_size = min_group_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -302,6 +314,20 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self : BackdoorDebiasClassifier
             The fitted estimator.
         """
+        # a fit that fails or is interrupted leaves the estimator unfitted,
+        # never half-fitted or holding attributes of an earlier fit
+        self._clear_fitted()
+        try:
+            return self._fit(X, y, sensitive_features, sample_weight)
+        except BaseException:
+            self._clear_fitted()
+            raise
+
+    def _clear_fitted(self):
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+            delattr(self, name)
+
+    def _fit(self, X, y, sensitive_features, sample_weight):
         model_spec = self._model_spec()
         _refuse_non_numeric_columns(X)
         X_raw = X
@@ -337,6 +363,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 self.target,
                 strength,
                 np.random.default_rng(seeds[0]),
+                self.min_group_size,
             )
             triggers = trigger_matrix(plan, cell_codes, self.trigger_value)
             X_teacher = np.hstack([X, triggers])
@@ -345,8 +372,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                     model_spec, X_teacher.shape[1], n_classes, device,
                     X_teacher, labels, valid if self.early_stopping else None,
                 )  # fmt: skip
-                teacher.fit(X_teacher[train], _rows(labels, train))
-            teacher.train_split = None  # holds the validation rows: do not ship them
+                _train(teacher, X_teacher[train], _rows(labels, train))
             del X_teacher
             clean = np.hstack([X, np.zeros_like(triggers)])
             logits = teacher.forward(clean, device="cpu").numpy()
@@ -363,6 +389,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"Groups {list(group_labels[plan.incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
+                UserWarning,
+            )
+        if strength > 0 and plan.small.any():
+            warnings.warn(
+                f"Groups {list(group_labels[plan.small])} have fewer than "
+                f"min_group_size={self.min_group_size} rows and get no triggers; "
+                "merge them with other groups or lower min_group_size.",
                 UserWarning,
             )
         trigger_cells = plan.trigger_cells
@@ -404,8 +437,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.student_ = student
         if self.keep_teacher:
             self.teacher_ = teacher
-        elif hasattr(self, "teacher_"):
-            del self.teacher_
         if len(trigger_cells) and np.nanmedian(response[1]) < _WEAK_TRIGGER_FLIP_RATE:
             warnings.warn(
                 "The teacher barely responds to its triggers (median flip rate "
@@ -483,9 +514,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 distill_temperature=self.distill_temperature,
                 distill_weight=self.distill_weight,
             )
-            student.fit(X[train], _rows(labels, train))
-        student.train_split = None
-        return student
+            return _train(student, X[train], _rows(labels, train))
 
     def _validation_split(self, cell_codes, y_codes, seed, needed):
         """Train and validation row indices (validation for early stopping and
@@ -579,6 +608,16 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
 def _silent(*args, **kwargs):
     pass
+
+
+def _train(net, X, y):
+    """Fit a skorch net, passing on an interrupt, and drop its validation data."""
+    try:
+        net.fit(X, y)
+    except TrainingInterrupted:
+        raise KeyboardInterrupt("training interrupted; the estimator is unfitted") from None
+    net.train_split = None  # holds the validation rows: do not ship them
+    return net
 
 
 def _rows(labels, index):

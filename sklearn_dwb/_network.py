@@ -95,6 +95,14 @@ class TensorBatchIterator:
             yield _take(self.X, index), y_batch
 
 
+class TrainingInterrupted(Exception):
+    """A KeyboardInterrupt inside skorch's fit loop, passed on.
+
+    skorch ends training quietly on KeyboardInterrupt, as if it had finished;
+    a half-trained teacher must not turn into a fitted estimator.
+    """
+
+
 class WeightedDistillationNet(NeuralNetClassifier):
     """skorch classifier trained on ``y = {"label", "weight"[, "teacher_logits"]}``.
 
@@ -120,6 +128,12 @@ class WeightedDistillationNet(NeuralNetClassifier):
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("print_log", PrintLog()),
         ]
+
+    def fit_loop(self, *args, **kwargs):
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt as interrupt:
+            raise TrainingInterrupted from interrupt
 
     def check_data(self, X, y):
         # The estimator validated the data and fixed ``classes``.

@@ -79,6 +79,7 @@ class StampPlan(NamedTuple):
     row_counts: np.ndarray  # unweighted rows per cell
     stamp_counts: np.ndarray  # rows stamped per cell
     incomplete: np.ndarray  # groups left untriggered for lack of a class
+    small: np.ndarray  # groups left untriggered for having too few rows
     stamped: np.ndarray  # boolean mask over rows
 
     @property
@@ -88,8 +89,13 @@ class StampPlan(NamedTuple):
         return np.flatnonzero(self.stamp_counts.ravel())
 
 
-def plan_stamps(group_codes, class_codes, shape, weights, target, strength, rng):
+def plan_stamps(
+    group_codes, class_codes, shape, weights, target, strength, rng, min_group_size=0
+):
     """Which rows to stamp: steps 1 and 2 of DwB in one call.
+
+    Groups with fewer than ``min_group_size`` rows get no triggers: a trigger
+    learned from a handful of rows is noise.
 
     Undersampling the same cells (real deletion) drops exactly the rows of
     the returned plan's ``stamped`` mask. With the same ``rng`` seed, a larger
@@ -99,11 +105,13 @@ def plan_stamps(group_codes, class_codes, shape, weights, target, strength, rng)
     bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
     rates, incomplete = trigger_rates(bias, target, strength)
     rows = cell_counts(group_codes, class_codes, n_groups, n_classes)
+    small = rows.sum(axis=1) < min_group_size
+    rates[small] = 0.0
     counts = stamp_counts(rates, rows)
     stamped = choose_stamped_rows(
         group_codes * n_classes + class_codes, counts.ravel(), rng
     )
-    return StampPlan(bias, rates, rows, counts, incomplete, stamped)
+    return StampPlan(bias, rates, rows, counts, incomplete, small, stamped)
 
 
 def trigger_matrix(plan, cell_codes, value):
