@@ -17,13 +17,13 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._groups import encode_groups, sensitive_frame
 from ._network import (
     MLP,
+    EarlyStopping,
     TensorBatchIterator,
     TrainingInterrupted,
     WeightedDistillationNet,

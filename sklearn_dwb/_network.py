@@ -6,6 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
+from skorch import callbacks as skorch_callbacks
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 
@@ -103,6 +104,21 @@ class TrainingInterrupted(Exception):
     """
 
 
+class StopTraining(KeyboardInterrupt):
+    """How early stopping ends training (skorch's own callback raises a plain
+    KeyboardInterrupt, which would be mistaken for the user's)."""
+
+
+class EarlyStopping(skorch_callbacks.EarlyStopping):
+    """skorch's early stopping, ending training with :class:`StopTraining`."""
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            raise StopTraining from None
+
+
 class WeightedDistillationNet(NeuralNetClassifier):
     """skorch classifier trained on ``y = {"label", "weight"[, "teacher_logits"]}``.
 
@@ -132,6 +148,8 @@ class WeightedDistillationNet(NeuralNetClassifier):
     def fit_loop(self, *args, **kwargs):
         try:
             return super().fit_loop(*args, **kwargs)
+        except StopTraining:
+            raise  # skorch ends training normally
         except KeyboardInterrupt as interrupt:
             raise TrainingInterrupted from interrupt
 

@@ -318,3 +318,13 @@ def test_model_saved_from_cuda_loads_on_cpu(biased_data, fast_params):
     if not torch.cuda.is_available():
         assert torch.device(restored.student_.device).type == "cpu"
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
+
+
+def test_early_stopping_stops_early_and_keeps_the_fit(biased_data):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(
+        hidden_layer_sizes=(32,), max_epochs=200, n_iter_no_change=2, random_state=0
+    ).fit(X, y, sensitive_features=groups)
+    for net in (clf.student_,):
+        assert 2 < len(net.history) < 200  # stopped by early stopping, still fitted
+    assert (clf.predict(X) == y).mean() > 0.6
