@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SKLEARN_DWB_DATA ?= $(abspath ../shared/datasets)
 export SKLEARN_DWB_DATA
 
-.PHONY: install demo test clean
+.PHONY: install demo test docs dist clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,25 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[docs,release]"
+	touch $@
+
 demo: install
 	$(PY) -m sklearn_dwb.demo
 
 test: install
 	$(PY) -m pytest
 
+# HTML documentation, warnings as errors; the gallery executes examples/.
+docs: $(VENV)/.docs-installed
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# sdist and wheel in dist/, checked by twine.
+dist: $(VENV)/.docs-installed
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/generated docs/auto_examples

@@ -1,7 +1,7 @@
 """
-==========================================
+===========================================
 Pseudo-deletion: what the trigger plan does
-==========================================
+===========================================
 
 DwB never deletes a row. It stamps part of every over-represented
 (group, class) cell with a trigger, so that the untriggered rows of each group

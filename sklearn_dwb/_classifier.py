@@ -152,7 +152,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` was a DataFrame with string column names.
     trigger_strength_ : float
         The strength used: ``trigger_strength``, or the one chosen by
