@@ -23,47 +23,17 @@ from fairlearn.metrics import (
     demographic_parity_difference,
     equalized_odds_difference,
 )
-from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import sklearn_dwb
 from sklearn_dwb import BackdoorDebiasClassifier
-
-COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num",
-    "marital-status", "occupation", "relationship", "race", "sex",
-    "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
-]  # fmt: skip
-
-
-def read_adult(path, skiprows=0):
-    frame = pd.read_csv(
-        path, names=COLUMNS, sep=",", skipinitialspace=True, na_values="?",
-        skiprows=skiprows,
-    )  # fmt: skip
-    frame = frame.dropna(subset=["income"])
-    y = frame.pop("income").str.rstrip(".").eq(">50K").astype(int).to_numpy()
-    return frame, y
+from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
 
 
 def main(seeds=(0, 1, 2)):
-    home = Path(os.environ.get("SKLEARN_DWB_DATA", "../shared/datasets")) / "adult"
-    X_train, y_train = read_adult(home / "adult.data")
-    X_test, y_test = read_adult(home / "adult.test", skiprows=1)
-    categorical = list(X_train.select_dtypes(exclude="number").columns)
-    numeric = [c for c in X_train.columns if c not in categorical]
-
-    def encoder():
-        return ColumnTransformer(
-            [
-                ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-                ("num", StandardScaler(), numeric),
-            ],
-            sparse_threshold=0,
-        )
-
+    X_train, y_train = fetch_adult(subset="train", return_X_y=True)
+    X_test, y_test = fetch_adult(subset="test", return_X_y=True)
     runs = [("LogisticRegression", None, lambda seed: LogisticRegression(max_iter=2000))]
     for strength in (0.0, 1.0):
         runs.append(
@@ -78,7 +48,7 @@ def main(seeds=(0, 1, 2)):
     results = []
     for name, strength, make in runs:
         for seed in seeds:
-            model = make_pipeline(encoder(), make(seed))
+            model = make_pipeline(make_tabular_encoder(), make(seed))
             start = time.perf_counter()
             if strength is None:
                 model.fit(X_train, y_train)

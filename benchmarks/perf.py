@@ -40,20 +40,10 @@ HIDDEN, DROPOUT, LR, WEIGHT_DECAY = (64, 64), 0.1, 1e-3, 1e-4
 
 
 def adult_arrays():
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from sklearn_dwb.datasets import fetch_adult
+    from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
 
     X, y = fetch_adult(subset="train", return_X_y=True)
-    encoder = ColumnTransformer(
-        [
-            ("cat", OneHotEncoder(handle_unknown="ignore"),
-             make_column_selector(dtype_exclude="number")),
-            ("num", StandardScaler(), make_column_selector(dtype_include="number")),
-        ],
-        sparse_threshold=0,
-    )  # fmt: skip
+    encoder = make_tabular_encoder()
     groups = (X["sex"] == "Male").to_numpy().astype(int)
     return encoder.fit_transform(X).astype(np.float32), y.to_numpy(), groups
 

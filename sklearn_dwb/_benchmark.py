@@ -36,16 +36,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ._classifier import BackdoorDebiasClassifier
 from ._trigger import plan_stamps
 from ._version import __version__
-from .datasets import fetch_adult, fetch_compas, fetch_german
+from .datasets import fetch_adult, fetch_compas, fetch_german, make_tabular_encoder
 from .metrics import FAIRNESS_METRICS
 
 STRENGTHS = (0.25, 0.5, 1.0)
@@ -103,14 +101,7 @@ def load_task(task, seed):
     """Encoded float32 train/test features (group indicator last), labels,
     and group labels of one task and seed."""
     X_train, X_test, y_train, y_test, g_train, g_test = TASKS[task](seed)
-    encoder = ColumnTransformer(
-        [
-            ("categorical", OneHotEncoder(handle_unknown="ignore"),
-             make_column_selector(dtype_exclude="number")),
-            ("numeric", StandardScaler(), make_column_selector(dtype_include="number")),
-        ],
-        sparse_threshold=0,
-    )  # fmt: skip
+    encoder = make_tabular_encoder()
     privileged = np.unique(g_train)[-1]
     features = []
     for X, g, fit in ((X_train, g_train, True), (X_test, g_test, False)):

@@ -1,5 +1,6 @@
 """Datasets: real fairness benchmarks and a generator of group-biased problems."""
 
+from ._encoding import make_tabular_encoder
 from ._fetch import fetch_adult, fetch_compas, fetch_german, get_data_home
 from ._synthetic import make_biased_classification
 
@@ -9,4 +10,5 @@ __all__ = [
     "fetch_german",
     "get_data_home",
     "make_biased_classification",
+    "make_tabular_encoder",
 ]
