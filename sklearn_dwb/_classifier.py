@@ -32,6 +32,9 @@ from ._network import (
 from ._trigger import plan_stamps, trigger_matrix
 from .metrics._scorers import DISPARITY_METRICS, one_vs_rest_disparity
 
+# AdamW's fused kernel (one call for all parameters) runs on the CPU from
+# torch 2.4 on and on CUDA before that; it computes the same update faster.
+_FUSED_ADAMW = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 # Strengths tried by trigger_strength="auto" (one teacher fit each).
 _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Rows per group used to measure how strongly the teacher responds to a trigger.
@@ -586,6 +589,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__fused=_FUSED_ADAMW,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train=TensorBatchIterator,
