@@ -169,7 +169,26 @@ def run_undersampling(data, seed):
 
 
 def reweighing_weights(y, groups):
-    """Kamiran and Calders' weights ``P(g) P(y) / P(g, y)``."""
+    """Kamiran and Calders' weights ``P(g) P(y) / P(g, y)``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels.
+    groups : array-like of shape (n_samples,)
+        Group of each row.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The weight of each row; weighted, the label is independent of the group.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.benchmark import reweighing_weights
+    >>> reweighing_weights([1, 1, 1, 0], ["a", "a", "b", "b"]).round(2).tolist()
+    [0.75, 0.75, 1.5, 0.5]
+    """
     table = pd.crosstab(groups, y, normalize=True)
     expected = np.outer(table.sum(axis=1), table.sum(axis=0))
     weights = pd.DataFrame(expected / table.to_numpy(), table.index, table.columns)
@@ -410,6 +429,23 @@ def plot_pareto(results, task, path):
 
 # ------------------------------------------------------------------ main
 def main(argv=None):
+    """Run the benchmark (the ``sklearn-dwb-benchmark`` command).
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments (``--help`` lists them); ``sys.argv`` if None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The raw results of the tasks run, one row per task, method and seed.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.benchmark import main
+    >>> main(["--quick", "--output-dir", "benchmark_results"])  # doctest: +SKIP
+    """
     parser = argparse.ArgumentParser(
         prog="sklearn-dwb-benchmark",
         description="DwB against fairlearn's mitigators on Adult, COMPAS and German credit.",

@@ -28,6 +28,14 @@ class MLP(torch.nn.Module):
         Dropout probability after each hidden activation.
     activation : {"relu", "tanh", "gelu"}, default="relu"
         Hidden-layer non-linearity.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dwb import MLP
+    >>> net = MLP(n_features=5, n_classes=3, hidden_layer_sizes=(8,))
+    >>> net(torch.zeros(4, 5)).shape
+    torch.Size([4, 3])
     """
 
     def __init__(
@@ -68,11 +76,12 @@ def _as_tensor(data):
 class TensorBatchIterator:
     """Mini-batches sliced from whole tensors, handed to skorch as its iterator.
 
-    skorch's default ``DataLoader`` fetches and collates one row at a time;
-    slicing pre-made tensors with one index per batch gives the same batches
-    at a fraction of the cost. Shuffling draws from torch's global generator,
-    which the estimator seeds inside ``fit``, so every epoch gets a new,
-    reproducible order in which each row appears exactly once.
+    skorch's default ``DataLoader`` fetches and collates one row at a time.
+    Here each epoch gathers the rows once, in a fresh random order when
+    shuffling, and the batches are slices (views) of that copy. The order is
+    drawn from torch's global generator, which the estimator seeds inside
+    ``fit``, so every epoch gets a new, reproducible order in which each row
+    appears exactly once.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False):
@@ -86,14 +95,14 @@ class TensorBatchIterator:
         return math.ceil(self.n_rows / self.batch_size)
 
     def __iter__(self):
-        order = torch.randperm(self.n_rows) if self.shuffle else None
+        X, y = self.X, self.y
+        if self.shuffle:
+            order = torch.randperm(self.n_rows)
+            X = _take(X, order)
+            y = None if y is None else _take(y, order)
         for start in range(0, self.n_rows, self.batch_size):
-            if order is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start : start + self.batch_size]
-            y_batch = None if self.y is None else _take(self.y, index)
-            yield _take(self.X, index), y_batch
+            index = slice(start, start + self.batch_size)
+            yield _take(X, index), None if y is None else _take(y, index)
 
 
 class TrainingInterrupted(Exception):
@@ -156,6 +165,17 @@ class WeightedDistillationNet(NeuralNetClassifier):
     def check_data(self, X, y):
         # The estimator validated the data and fixed ``classes``.
         pass
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch; walking the module tree to
+        # set it again costs more than the step of a small network
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if any(
+            isinstance(module, torch.nn.Module)
+            and any(sub.training != training for sub in module.modules())
+            for module in modules
+        ):
+            super()._set_training(training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)

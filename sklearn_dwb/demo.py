@@ -21,7 +21,30 @@ from sklearn_dwb.datasets import make_biased_classification
 
 
 def run(n_samples=6000, label_bias=0.4, random_state=0):
-    """Fit both models and return their test metrics as a DataFrame."""
+    """Fit both models and return their test metrics as a DataFrame.
+
+    Parameters
+    ----------
+    n_samples : int, default=6000
+        Rows of the synthetic task (70% train, 30% test).
+    label_bias : float, default=0.4
+        See :func:`sklearn_dwb.datasets.make_biased_classification`.
+    random_state : int, default=0
+        Seed of the data, the split and both models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Accuracy, equalized-odds and demographic-parity difference and fit
+        time of the unmitigated network and the DwB student.
+
+    Examples
+    --------
+    >>> from sklearn_dwb.demo import run
+    >>> table = run(n_samples=1000)
+    >>> list(table.index)
+    ['unmitigated network', 'DwB student']
+    """
     X, y, groups = make_biased_classification(
         n_samples=n_samples, label_bias=label_bias, random_state=random_state
     )
@@ -55,6 +78,7 @@ def run(n_samples=6000, label_bias=0.4, random_state=0):
 
 
 def main(argv=None):
+    """Print the demo's table (``python -m sklearn_dwb.demo``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=6000)
     parser.add_argument("--label-bias", type=float, default=0.4)

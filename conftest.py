@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# Tests read the real datasets from the shared folder beside the repository
-# unless SKLEARN_DWB_DATA points elsewhere.
+# Tests and doctests read the real datasets from the shared folder beside the
+# repository unless SKLEARN_DWB_DATA points elsewhere.
 os.environ.setdefault(
-    "SKLEARN_DWB_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "datasets")
+    "SKLEARN_DWB_DATA", str(Path(__file__).resolve().parents[1] / "shared" / "datasets")
 )
 
 from sklearn_dwb.datasets import make_biased_classification
