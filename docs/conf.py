@@ -20,7 +20,7 @@ extensions = [
     "myst_parser",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "benchmarks/summary.md"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb"]
 myst_heading_anchors = 3
 
 templates_path = ["_templates"]
