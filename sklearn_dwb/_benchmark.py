@@ -296,15 +296,19 @@ def evaluate(y_true, y_pred, groups):
 def _run_job(task, seed, run):
     import torch
 
-    torch.set_num_threads(1)  # one core per job; parallel jobs share the machine
-    data = load_task(task, seed)
-    rows = []
-    for method, family, y_pred, seconds in run(data, seed):
-        rows.append(
-            {"task": task, "method": method, "family": family, "seed": seed,
-             **evaluate(data[3], y_pred, data[5]), "fit_time_s": seconds}
-        )  # fmt: skip
-    return rows
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one core per run; parallel runs share the machine
+    try:
+        data = load_task(task, seed)
+        rows = []
+        for method, family, y_pred, seconds in run(data, seed):
+            rows.append(
+                {"task": task, "method": method, "family": family, "seed": seed,
+                 **evaluate(data[3], y_pred, data[5]), "fit_time_s": seconds}
+            )  # fmt: skip
+        return rows
+    finally:
+        torch.set_num_threads(threads)  # in-process runs (n_jobs=1) leave no trace
 
 
 # --------------------------------------------------------------- reports

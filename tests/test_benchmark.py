@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from sklearn_dwb.benchmark import main, reweighing_weights
 from sklearn_dwb.datasets import get_data_home
@@ -21,7 +22,9 @@ def test_reweighing_weights_make_group_and_class_independent():
 def test_quick_benchmark_writes_results_and_resumes(tmp_path, capsys):
     if not (get_data_home() / "german").exists():
         pytest.skip("datasets not found; set SKLEARN_DWB_DATA")
+    threads = torch.get_num_threads()
     results = main(["--quick", "--output-dir", str(tmp_path)])
+    assert torch.get_num_threads() == threads  # in-process runs restore torch's threads
     methods = {"logistic_regression", "network", "dwb_global_1", "dwb_global_1_teacher",
                "undersampling", "reweighing", "eg_eo_lr", "threshold_eo_lr"}  # fmt: skip
     assert set(results["task"]) == {"german-sex", "compas-race"}
