@@ -180,3 +180,18 @@ def test_auto_strength_follows_its_rule():
     # on this strongly biased task the search trades little accuracy for parity
     assert clf.trigger_strength_ > 0
     assert chosen["demographic_parity_difference"] < search.loc[0, "demographic_parity_difference"]
+
+
+def test_intersectional_groups_in_report_and_scorer(fitted):
+    clf, X, y, groups = fitted
+    y_pred = clf.predict(X)
+    pair = pd.DataFrame({"g": groups, "half": np.arange(len(y)) % 2})
+    joined = pair.astype(str).agg(", ".join, axis=1)
+    expected = demographic_parity_difference(y, y_pred, sensitive_features=joined)
+    report = fairness_report(y, y_pred, sensitive_features=pair)
+    assert len(report) == 4 + 2  # four intersectional groups, overall, difference
+    assert report.attrs["disparities"]["demographic_parity_difference"] == pytest.approx(
+        expected, abs=1e-12
+    )
+    scorer = fairness_scorer("demographic_parity_difference")
+    assert scorer(clf, X, y, sensitive_features=pair) == pytest.approx(-expected, abs=1e-12)

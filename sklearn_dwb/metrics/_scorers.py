@@ -149,6 +149,14 @@ def sensitive_features_from_estimator(estimator, X):
     return sensitive_frame(X, None, columns)
 
 
+def _one_column(groups):
+    """fairlearn's disparity functions take one group column: several
+    sensitive columns become intersectional labels ("a, x")."""
+    if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:
+        return groups.astype(str).agg(", ".join, axis=1)
+    return groups
+
+
 class _FairnessScorer(_Scorer):
     """A ``make_scorer`` scorer that finds the groups itself when none are
     routed to it, and asks for ``sensitive_features`` by default."""
@@ -156,10 +164,7 @@ class _FairnessScorer(_Scorer):
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         if kwargs.get("sensitive_features") is None:
             kwargs["sensitive_features"] = sensitive_features_from_estimator(estimator, X)
-        groups = kwargs["sensitive_features"]
-        if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:
-            # fairlearn takes one column; several form intersectional groups
-            kwargs["sensitive_features"] = groups.astype(str).agg(", ".join, axis=1)
+        kwargs["sensitive_features"] = _one_column(kwargs["sensitive_features"])
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
 
     def __call__(self, estimator, X, y_true, *, sensitive_features=None, **kwargs):
@@ -287,7 +292,7 @@ def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
     report.loc["overall"] = frame.overall
     report.loc["difference"] = frame.difference()
     report.loc["difference", "count"] = np.nan
-    flat = groups if isinstance(groups, pd.Series) else groups.astype(str).agg(", ".join, axis=1)
+    flat = _one_column(groups)
     report.attrs["disparities"] = {
         name: float(function(y_true, y_pred, sensitive_features=flat, sample_weight=sample_weight))
         for name, (function, _) in FAIRNESS_METRICS.items()
