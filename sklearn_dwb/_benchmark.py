@@ -191,7 +191,10 @@ def reweighing_weights(y, groups):
     """
     table = pd.crosstab(groups, y, normalize=True)
     expected = np.outer(table.sum(axis=1), table.sum(axis=0))
-    weights = pd.DataFrame(expected / table.to_numpy(), table.index, table.columns)
+    observed = table.to_numpy()
+    # an empty cell has no row to weigh: leave its weight at 0, not inf
+    ratio = np.divide(expected, observed, out=np.zeros_like(expected), where=observed > 0)
+    weights = pd.DataFrame(ratio, table.index, table.columns)
     return weights.to_numpy()[
         weights.index.get_indexer(groups), weights.columns.get_indexer(y)
     ]
@@ -316,7 +319,7 @@ def summarise(results):
     """Mean and standard deviation over seeds per task and method."""
     grouped = results.groupby(["task", "family", "method"], sort=False)
     summary = grouped[[*METRICS, "fit_time_s"]].agg(["mean", "std"])
-    summary["n_seeds"] = grouped.size()
+    summary[("n_seeds", "")] = grouped.size()
     return summary
 
 
@@ -375,7 +378,7 @@ def write_summary(results, path, command):
              for col, label in shown.items()},
             index=part.index.droplevel("task"),
         )  # fmt: skip
-        table["seeds"] = part["n_seeds"].to_numpy()
+        table["seeds"] = part[("n_seeds", "")].to_numpy()
         lines += [f"## {task}", "", table.reset_index().to_markdown(index=False), ""]
     best = best_under_bound(results)
     lines += [
