@@ -180,8 +180,9 @@ class WeightedDistillationNet(NeuralNetClassifier):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
         weight = y_true["weight"]
-        loss = F.cross_entropy(y_pred, y_true["label"], reduction="none")
-        if "teacher_logits" in y_true:
+        if "teacher_logits" not in y_true:
+            loss = F.cross_entropy(y_pred, y_true["label"], reduction="none")
+        else:
             temperature = self.distill_temperature
             kl = F.kl_div(
                 F.log_softmax(y_pred / temperature, dim=1),
@@ -189,10 +190,11 @@ class WeightedDistillationNet(NeuralNetClassifier):
                 log_target=True,
                 reduction="none",
             ).sum(dim=1)
-            loss = (
-                self.distill_weight * temperature**2 * kl
-                + (1.0 - self.distill_weight) * loss
-            )
+            loss = self.distill_weight * temperature**2 * kl
+            if self.distill_weight < 1:  # the default (1) needs no label term
+                loss = loss + (1.0 - self.distill_weight) * F.cross_entropy(
+                    y_pred, y_true["label"], reduction="none"
+                )
         return (loss * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
