@@ -167,15 +167,14 @@ class WeightedDistillationNet(NeuralNetClassifier):
         pass
 
     def _set_training(self, training=True):
-        # skorch sets the mode before every batch; walking the module tree to
-        # set it again costs more than the step of a small network
-        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if any(
-            isinstance(module, torch.nn.Module)
-            and any(sub.training != training for sub in module.modules())
-            for module in modules
-        ):
-            super()._set_training(training)
+        # skorch sets the mode before every batch, walking the whole module
+        # tree; ``train``/``eval`` set the flag of every submodule at once, so
+        # the top-level flags tell whether the walk is needed.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                super()._set_training(training)
+                return
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)

@@ -71,3 +71,36 @@ def test_student_loss_is_the_distillation_objective():
         teacher, {"label": label, "weight": weight, "teacher_logits": teacher}
     )
     torch.testing.assert_close(zero, torch.tensor(0.0), atol=1e-6, rtol=0)
+
+
+class ModeRecorder(torch.nn.Module):
+    """Records, at every forward pass, the mode of its innermost submodule."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.inner = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(n_features, n_classes)))
+        self.modes = []
+
+    def forward(self, X):
+        self.modes.append(self.inner[0][0].training)
+        return self.inner(X)
+
+
+def test_training_mode_reaches_every_submodule():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = {"label": rng.integers(0, 3, 40), "weight": np.ones(40, dtype=np.float32)}
+    net = WeightedDistillationNet(
+        ModeRecorder, module__n_features=3, module__n_classes=3, classes=[0, 1, 2],
+        criterion=torch.nn.CrossEntropyLoss, max_epochs=2, batch_size=10,
+        train_split=None, iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator, verbose=0,
+    )  # fmt: skip
+    net.fit(X, y)
+    assert net.module_.modes == [True] * 8  # 2 epochs of 4 batches
+    net.module_.modes.clear()
+    net.predict_proba(X)
+    assert net.module_.modes == [False] * 4
+    net.module_.modes.clear()
+    net.partial_fit(X, y)
+    assert net.module_.modes == [True] * 8
