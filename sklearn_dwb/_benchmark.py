@@ -194,10 +194,7 @@ def reweighing_weights(y, groups):
     observed = table.to_numpy()
     # an empty cell has no row to weigh: leave its weight at 0, not inf
     ratio = np.divide(expected, observed, out=np.zeros_like(expected), where=observed > 0)
-    weights = pd.DataFrame(ratio, table.index, table.columns)
-    return weights.to_numpy()[
-        weights.index.get_indexer(groups), weights.columns.get_indexer(y)
-    ]
+    return ratio[table.index.get_indexer(groups), table.columns.get_indexer(y)]
 
 
 def run_reweighing(data, seed):

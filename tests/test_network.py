@@ -78,7 +78,8 @@ class ModeRecorder(torch.nn.Module):
 
     def __init__(self, n_features, n_classes):
         super().__init__()
-        self.inner = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(n_features, n_classes)))
+        linear = torch.nn.Linear(n_features, n_classes)
+        self.inner = torch.nn.Sequential(torch.nn.Sequential(linear))
         self.modes = []
 
     def forward(self, X):
