@@ -193,7 +193,9 @@ def reweighing_weights(y, groups):
     expected = np.outer(table.sum(axis=1), table.sum(axis=0))
     observed = table.to_numpy()
     # an empty cell has no row to weigh: leave its weight at 0, not inf
-    ratio = np.divide(expected, observed, out=np.zeros_like(expected), where=observed > 0)
+    ratio = np.divide(
+        expected, observed, out=np.zeros_like(expected), where=observed > 0
+    )
     return ratio[table.index.get_indexer(groups), table.columns.get_indexer(y)]
 
 
