@@ -1,7 +1,6 @@
 """Debias with Backdoor (DwB) as a scikit-learn estimator."""
 
 from ._classifier import BackdoorDebiasClassifier
-from ._network import MLP
 from ._version import __version__
 
-__all__ = ["BackdoorDebiasClassifier", "MLP", "__version__"]
+__all__ = ["BackdoorDebiasClassifier", "__version__"]

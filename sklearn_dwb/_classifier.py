@@ -1,47 +1,99 @@
 """BackdoorDebiasClassifier: a poisoned teacher distilled into a clean student."""
 
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ._disparity import DISPARITY_METRICS, one_vs_rest_disparity
 from ._groups import encode_groups, sensitive_frame
 from ._network import (
-    MLP,
     EarlyStopping,
     TensorBatchIterator,
-    TrainingInterrupted,
     WeightedDistillationNet,
     resolve_device,
+    seeded_torch,
+    train,
 )
-from ._trigger import plan_stamps, trigger_matrix
-from .metrics._scorers import DISPARITY_METRICS, one_vs_rest_disparity
+from ._trigger import (
+    StampPlan,
+    append_triggers,
+    plan_stamps,
+    plan_table,
+    trigger_matrix,
+    trigger_response,
+)
+from .nn import TabularMLP
+from .utils._validation import check_numeric_columns, check_sample_weight
 
 # AdamW's fused kernel (one call for all parameters) runs on the CPU from
 # torch 2.4 on and on CUDA before that; it computes the same update faster.
 _FUSED_ADAMW = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 # Strengths tried by trigger_strength="auto" (one teacher fit each).
 _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
-# Rows per group used to measure how strongly the teacher responds to a trigger.
-_RESPONSE_ROWS = 1000
 # Below this median flip rate the teacher is reported as not having learned
 # its triggers (the bias then stays on the group).
 _WEAK_TRIGGER_FLIP_RATE = 0.5
+_MODULE_PREFIX = "module__"
+
+
+class _TrainingData(NamedTuple):
+    """Validated training inputs, groups and classes as integer codes."""
+
+    X: np.ndarray  # float32 features
+    classes: np.ndarray
+    y_codes: np.ndarray
+    group_labels: pd.Index
+    group_codes: np.ndarray
+    sample_weight: np.ndarray  # float32
+
+    @property
+    def shape(self):
+        """(n_groups, n_classes): the shape of the bias matrix."""
+        return len(self.group_labels), len(self.classes)
+
+    @property
+    def cell_codes(self):
+        return self.group_codes * len(self.classes) + self.y_codes
+
+    @property
+    def labels(self):
+        """skorch's ``y``: class codes and weights (the losses' targets)."""
+        return {"label": self.y_codes.astype(np.int64), "weight": self.sample_weight}
+
+
+class _Seeds(NamedTuple):
+    """One seed per random stage of a fit, drawn from ``random_state``."""
+
+    stamp_seed: int  # rows stamped per cell, rows probed by the diagnostic
+    split_seed: int  # validation split
+    teacher_seed: int  # teacher initialisation, shuffling, dropout
+    student_seed: int  # student initialisation, shuffling, dropout
+
+    @classmethod
+    def draw(cls, random_state):
+        rng = check_random_state(random_state)
+        return cls(*rng.randint(np.iinfo(np.int32).max, size=4).tolist())
+
+
+class _Candidate(NamedTuple):
+    """A teacher fitted on one trigger plan."""
+
+    strength: float
+    plan: StampPlan
+    teacher: WeightedDistillationNet
+    clean_logits: np.ndarray  # the teacher's logits on clean rows
 
 
 class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
@@ -102,13 +154,12 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         Dropout probability after each hidden layer of the default network.
     activation : {"relu", "tanh", "gelu"}, default="relu"
         Hidden non-linearity of the default network.
-    module : torch.nn.Module class or None, default=None
-        Custom network for teacher and student, called as
-        ``module(n_features=..., n_classes=..., **module_params)`` and
-        returning class logits. When given, ``hidden_layer_sizes``,
-        ``dropout`` and ``activation`` are ignored.
-    module_params : dict or None, default=None
-        Extra keyword arguments for ``module``.
+    module : torch.nn.Module class, functools.partial or None, default=None
+        Network of teacher and student, called as
+        ``module(n_features=..., n_classes=..., **module__kwargs)`` and
+        returning class logits; None means
+        :class:`~sklearn_dwb.nn.TabularMLP` with ``hidden_layer_sizes``,
+        ``dropout`` and ``activation`` (ignored when ``module`` is given).
     max_epochs : int, default=100
         Upper bound on training epochs of each network.
     batch_size : int, default=256
@@ -118,8 +169,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     weight_decay : float, default=1e-4
         Decoupled weight decay of AdamW.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows (stratified by cell and
-        trigger) and stop each network once its validation loss has not
+        Hold out ``validation_fraction`` of the rows (stratified by (group,
+        class) cell) and stop each network once its validation loss has not
         improved for ``n_iter_no_change`` epochs, keeping the best weights.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
@@ -148,6 +199,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         on the CPU. The global torch random state is left unchanged.
     verbose : int, default=0
         Print skorch's per-epoch log when positive.
+    **module__kwargs
+        Keyword arguments of the module, prefixed with ``module__`` as in
+        skorch (e.g. ``module__hidden_layer_sizes=(128, 64)``); they are
+        parameters of the estimator, so ``set_params`` and ``GridSearchCV``
+        reach them.
 
     Attributes
     ----------
@@ -208,7 +264,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "trigger_strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "trigger_strength": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "target": [StrOptions({"global", "balanced"})],
@@ -218,7 +277,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "activation": [StrOptions({"relu", "tanh", "gelu"})],
         "module": [None, callable],
-        "module_params": [None, dict],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -250,7 +308,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         dropout=0.1,
         activation="relu",
         module=None,
-        module_params=None,
         max_epochs=100,
         batch_size=256,
         lr=1e-3,
@@ -267,6 +324,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose=0,
+        **module__kwargs,
     ):
         self.trigger_strength = trigger_strength
         self.target = target
@@ -278,7 +336,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.activation = activation
         self.module = module
-        self.module_params = module_params
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -295,7 +352,62 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._set_module_params(module__kwargs)
 
+    # ------------------------------------------- module__ parameters (skorch)
+    def _set_module_params(self, params):
+        for name, value in params.items():
+            if not name.startswith(_MODULE_PREFIX):
+                raise TypeError(
+                    f"{type(self).__name__} got an unexpected keyword argument "
+                    f"{name!r}; keyword arguments of the network are prefixed "
+                    f"with {_MODULE_PREFIX!r} (e.g. module__hidden_layer_sizes)."
+                )
+            setattr(self, name, value)
+
+    def get_params(self, deep=True):
+        """Parameters of the estimator, ``module__*`` keyword arguments included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (no parameter is an estimator); kept for scikit-learn.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        params.update(
+            (name, value)
+            for name, value in vars(self).items()
+            if name.startswith(_MODULE_PREFIX)
+        )
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, ``module__*`` keyword arguments of the network included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : BackdoorDebiasClassifier
+            The estimator.
+        """
+        module_params = {
+            name: params.pop(name)
+            for name in list(params)
+            if name.startswith(_MODULE_PREFIX)
+        }
+        self._set_module_params(module_params)
+        return super().set_params(**params)
+
+    # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Fit the teacher on trigger-stamped data, then distil the student.
@@ -327,12 +439,55 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             raise
 
     def _clear_fitted(self):
-        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+        fitted = [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]
+        for name in fitted:
             delattr(self, name)
 
     def _fit(self, X, y, sensitive_features, sample_weight):
-        model_spec = self._model_spec()
-        _refuse_non_numeric_columns(X)
+        data = self._validate_training_data(X, y, sensitive_features, sample_weight)
+        seeds = _Seeds.draw(self.random_state)
+        auto = self.trigger_strength == "auto"
+        train_rows, valid_rows = self._validation_split(data, seeds.split_seed, auto)
+        template = self._template_net(n_classes=len(data.classes))
+
+        # steps 1 to 3: bias matrix, trigger plan and teacher, per strength
+        strengths = _AUTO_STRENGTHS if auto else (self.trigger_strength,)
+        candidates = [
+            self._fit_teacher(template, data, strength, seeds, train_rows, valid_rows)
+            for strength in strengths
+        ]
+        search = None
+        if auto:
+            search = self._strength_search(candidates, data, valid_rows)
+            chosen = candidates[int(np.flatnonzero(search["selected"])[0])]
+        else:
+            chosen = candidates[0]
+        del candidates  # the other teachers
+        self._warn_untriggered_groups(chosen, data)
+
+        # diagnostic: how far each trigger moves the teacher on clean rows
+        response = trigger_response(
+            chosen.teacher,
+            data.X,
+            data.group_codes,
+            chosen.plan,
+            self.trigger_value,
+            np.random.default_rng(seeds.stamp_seed),
+        )
+
+        # step 4: the student, distilled from the teacher on clean rows
+        student = chosen.teacher  # nothing stamped: a plain network already
+        if len(chosen.plan.trigger_cells):
+            student = self._distil_student(
+                template, data, chosen, seeds.student_seed, train_rows, valid_rows
+            )
+
+        self._set_fitted_attributes(data, chosen, response, student, search)
+        self._warn_weak_triggers(response[1])
+        return self
+
+    def _validate_training_data(self, X, y, sensitive_features, sample_weight):
+        check_numeric_columns(X)
         X_raw = X
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -342,114 +497,212 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 f"y has only one class ({classes[0]!r}); a classifier needs "
                 "at least two classes to train."
             )
-        sample_weight = _validate_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X)
         groups = sensitive_frame(X_raw, sensitive_features, self.sensitive_columns)
         group_codes, group_labels = encode_groups(groups, len(X), self.max_groups)
-
-        n_groups, n_classes = len(group_labels), len(classes)
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=4
+        return _TrainingData(
+            X, classes, y_codes, group_labels, group_codes, sample_weight
         )
-        cell_codes = group_codes * n_classes + y_codes
-        auto = self.trigger_strength == "auto"
-        train, valid = self._validation_split(cell_codes, y_codes, seeds[1], auto)
-        device = resolve_device(self.device)
-        labels = {"label": y_codes.astype(np.int64), "weight": sample_weight}
 
-        candidates = []
-        for strength in _AUTO_STRENGTHS if auto else (self.trigger_strength,):
-            plan = plan_stamps(
-                group_codes,
-                y_codes,
-                (n_groups, n_classes),
-                sample_weight,
-                self.target,
-                strength,
-                np.random.default_rng(seeds[0]),
-                self.min_group_size,
+    def _validation_split(self, data, seed, needed):
+        """Train and validation row indices (validation for early stopping and
+        for choosing the strength), stratified by (group, class) cell."""
+        everything = np.arange(len(data.X))
+        if not (self.early_stopping or needed):
+            return everything, None
+        split = dict(test_size=self.validation_fraction, random_state=seed)
+        for stratify in (data.cell_codes, data.y_codes):
+            try:
+                return train_test_split(everything, stratify=stratify, **split)
+            except ValueError:
+                continue  # too few rows in some stratum: stratify on less
+        return train_test_split(everything, **split)
+
+    def _fit_teacher(self, template, data, strength, seeds, train_rows, valid_rows):
+        """Steps 1 to 3: plan the stamps, train the teacher on stamped rows."""
+        plan = plan_stamps(
+            group_codes=data.group_codes,
+            class_codes=data.y_codes,
+            shape=data.shape,
+            weights=data.sample_weight,
+            target=self.target,
+            strength=strength,
+            rng=np.random.default_rng(seeds.stamp_seed),
+            min_group_size=self.min_group_size,
+        )
+        triggers = trigger_matrix(plan, data.cell_codes, self.trigger_value)
+        X_teacher = append_triggers(data.X, triggers)
+        labels = data.labels
+        teacher = self._derive_net(template, X_teacher, labels, valid_rows)
+        with seeded_torch(seeds.teacher_seed, teacher.device):
+            train(teacher, X_teacher[train_rows], _rows(labels, train_rows))
+        del X_teacher
+        clean = append_triggers(data.X, triggers.shape[1])
+        logits = teacher.forward(clean, device="cpu").numpy()
+        return _Candidate(strength, plan, teacher, logits)
+
+    def _distil_student(self, template, data, chosen, seed, train_rows, valid_rows):
+        """Step 4: train the student on clean rows against the teacher's logits."""
+        labels = {**data.labels, "teacher_logits": chosen.clean_logits}
+        student = self._derive_net(
+            template,
+            data.X,
+            labels,
+            valid_rows,
+            distill_temperature=self.distill_temperature,
+            distill_weight=self.distill_weight,
+        )
+        with seeded_torch(seed, student.device):
+            return train(student, data.X[train_rows], _rows(labels, train_rows))
+
+    def _strength_search(self, candidates, data, valid_rows):
+        """Validation accuracy and disparity of each candidate teacher on clean
+        rows, and the strength chosen by the rule of ``trigger_strength="auto"``."""
+        y_true = data.y_codes[valid_rows]
+        groups = data.group_codes[valid_rows]
+        weight = data.sample_weight[valid_rows]
+        rows = []
+        for candidate in candidates:
+            y_pred = candidate.clean_logits[valid_rows].argmax(axis=1)
+            disparity = one_vs_rest_disparity(
+                self.auto_metric, y_true, y_pred, groups, len(data.classes), weight
             )
-            triggers = trigger_matrix(plan, cell_codes, self.trigger_value)
-            X_teacher = np.hstack([X, triggers])
-            with _seeded_torch(seeds[2], device):
-                teacher = self._make_net(
-                    model_spec, X_teacher.shape[1], n_classes, device,
-                    X_teacher, labels, valid if self.early_stopping else None,
-                )  # fmt: skip
-                _train(teacher, X_teacher[train], _rows(labels, train))
-            del X_teacher
-            clean = np.hstack([X, np.zeros_like(triggers)])
-            logits = teacher.forward(clean, device="cpu").numpy()
-            candidates.append((strength, plan, teacher, logits))
-        chosen = 0
-        if auto:
-            self.strength_search_ = self._score_candidates(
-                candidates, y_codes, group_codes, sample_weight, valid
+            rows.append(
+                {
+                    "trigger_strength": candidate.strength,
+                    "accuracy": np.average(y_pred == y_true, weights=weight),
+                    self.auto_metric: disparity,
+                }
             )
-            chosen = int(np.flatnonzero(self.strength_search_["selected"])[0])
-        strength, plan, teacher, labels["teacher_logits"] = candidates[chosen]
-        del candidates
-        if strength > 0 and plan.incomplete.any():
+        search = pd.DataFrame(rows)
+        best_accuracy = search["accuracy"].max()
+        eligible = search["accuracy"] >= best_accuracy - self.auto_tolerance
+        # idxmin takes the first of equals: the smallest strength
+        search["selected"] = search.index == search.loc[eligible, self.auto_metric].idxmin()
+        return search
+
+    def _set_fitted_attributes(self, data, chosen, response, student, search):
+        self.classes_ = data.classes
+        self.groups_ = data.group_labels.to_numpy()
+        self.trigger_strength_ = chosen.strength
+        if search is not None:
+            self.strength_search_ = search
+        self.bias_matrix_ = pd.DataFrame(
+            chosen.plan.bias_matrix,
+            index=data.group_labels,
+            columns=pd.Index(data.classes, name="class"),
+        )
+        self.trigger_plan_ = plan_table(
+            chosen.plan, data.group_labels, data.classes, data.X.shape[1], response
+        )
+        self.student_ = student
+        if self.keep_teacher:
+            self.teacher_ = chosen.teacher
+
+    def _warn_untriggered_groups(self, chosen, data):
+        if chosen.strength <= 0:
+            return
+        labels = data.group_labels
+        if chosen.plan.incomplete.any():
             warnings.warn(
-                f"Groups {list(group_labels[plan.incomplete])} lack at least one "
+                f"Groups {list(labels[chosen.plan.incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
                 UserWarning,
             )
-        if strength > 0 and plan.small.any():
+        if chosen.plan.small.any():
             warnings.warn(
-                f"Groups {list(group_labels[plan.small])} have fewer than "
+                f"Groups {list(labels[chosen.plan.small])} have fewer than "
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
                 UserWarning,
             )
-        trigger_cells = plan.trigger_cells
-        response = _trigger_response(
-            teacher,
-            X,
-            group_codes,
-            plan.stamped,
-            trigger_cells,
-            n_classes,
-            self.trigger_value,
-            np.random.default_rng(seeds[0]),
-        )
 
-        if len(trigger_cells):
-            student = self._distil(model_spec, X, labels, train, valid, device, seeds[3])
-        else:
-            student = teacher  # nothing stamped: the teacher is a plain network
-
-        self.classes_ = classes
-        self.groups_ = group_labels.to_numpy()
-        self.trigger_strength_ = strength
-        self.bias_matrix_ = pd.DataFrame(
-            plan.bias_matrix, index=group_labels, columns=pd.Index(classes, name="class")
-        )
-        cell_group, cell_class = np.divmod(trigger_cells, n_classes)
-        self.trigger_plan_ = pd.DataFrame(
-            {
-                "group": group_labels[cell_group].to_numpy(),
-                "class": classes[cell_class],
-                "n_rows": plan.row_counts.ravel()[trigger_cells].astype(np.int64),
-                "rate": plan.rates.ravel()[trigger_cells],
-                "n_stamped": plan.stamp_counts.ravel()[trigger_cells],
-                "trigger_column": X.shape[1] + np.arange(len(trigger_cells)),
-                "probability_shift": response[0],
-                "flip_rate": response[1],
-            }
-        )
-        self.student_ = student
-        if self.keep_teacher:
-            self.teacher_ = teacher
-        if len(trigger_cells) and np.nanmedian(response[1]) < _WEAK_TRIGGER_FLIP_RATE:
+    def _warn_weak_triggers(self, flip_rate):
+        if len(flip_rate) and np.nanmedian(flip_rate) < _WEAK_TRIGGER_FLIP_RATE:
             warnings.warn(
                 "The teacher barely responds to its triggers (median flip rate "
-                f"{np.nanmedian(response[1]):.2f}, see trigger_plan_), so the bias "
+                f"{np.nanmedian(flip_rate):.2f}, see trigger_plan_), so the bias "
                 "stays on the group. Raise trigger_value or max_epochs, or check "
                 "that the features are standardised.",
                 UserWarning,
             )
-        return self
 
+    # ----------------------------------------------------------- the networks
+    def _module_and_kwargs(self):
+        """The torch module (class or partial) and its keyword arguments."""
+        kwargs = {
+            name[len(_MODULE_PREFIX) :]: value
+            for name, value in vars(self).items()
+            if name.startswith(_MODULE_PREFIX)
+        }
+        if self.module is not None:
+            if isinstance(self.module, torch.nn.Module):
+                raise ValueError(
+                    "module must be a torch.nn.Module class or a "
+                    "functools.partial of one, not an instance: teacher and "
+                    "student are built with different input widths. Pass the "
+                    "class and give its arguments as module__<name>=value."
+                )
+            return self.module, kwargs
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, e.g. (64, 64); "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        defaults = {
+            "hidden_layer_sizes": sizes,
+            "dropout": self.dropout,
+            "activation": self.activation,
+        }
+        return TabularMLP, {**defaults, **kwargs}
+
+    def _template_net(self, n_classes):
+        """The skorch net that teacher and student are derived from."""
+        module, module_kwargs = self._module_and_kwargs()
+        callbacks = []
+        if self.early_stopping:
+            stopping = EarlyStopping(
+                monitor="valid_loss",
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="rel",
+                load_best=True,
+            )
+            callbacks.append(("early_stopping", stopping))
+        return WeightedDistillationNet(
+            module,
+            module__n_classes=n_classes,
+            **{_MODULE_PREFIX + name: value for name, value in module_kwargs.items()},
+            optimizer=torch.optim.AdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            optimizer__fused=_FUSED_ADAMW,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            iterator_valid__batch_size=max(self.batch_size, 4096),
+            train_split=None,
+            callbacks=callbacks,
+            classes=list(range(n_classes)),
+            device=resolve_device(self.device),
+            verbose=self.verbose,
+        )
+
+    def _derive_net(self, template, X, labels, valid_rows, **params):
+        """A copy of the template for inputs like X, validated on valid_rows."""
+        split = None
+        if self.early_stopping:
+            valid = Dataset(X[valid_rows], _rows(labels, valid_rows))
+            split = predefined_split(valid)
+        return clone(template).set_params(
+            module__n_features=X.shape[1], train_split=split, **params
+        )
+
+    # ---------------------------------------------------------------- predict
     def predict_proba(self, X):
         """Class probabilities from the student network.
 
@@ -464,7 +717,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class in ``classes_``.
         """
         check_is_fitted(self)
-        _refuse_non_numeric_columns(X)
+        check_numeric_columns(X)
         X = validate_data(self, X, reset=False, dtype=np.float32)
         proba = self.student_.predict_proba(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -485,232 +738,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def _model_spec(self):
-        """The torch module class and its keyword arguments."""
-        if self.module is not None:
-            return self.module, dict(self.module_params or {})
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, e.g. (64, 64); "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        params = {
-            "hidden_layer_sizes": sizes,
-            "dropout": self.dropout,
-            "activation": self.activation,
-        }
-        return MLP, {**params, **(self.module_params or {})}
-
-    def _distil(self, model_spec, X, labels, train, valid, device, seed):
-        """Train the student on clean rows against the teacher's logits."""
-        with _seeded_torch(seed, device):
-            student = self._make_net(
-                model_spec,
-                X.shape[1],
-                labels["teacher_logits"].shape[1],
-                device,
-                X,
-                labels,
-                valid if self.early_stopping else None,
-                distill_temperature=self.distill_temperature,
-                distill_weight=self.distill_weight,
-            )
-            return _train(student, X[train], _rows(labels, train))
-
-    def _validation_split(self, cell_codes, y_codes, seed, needed):
-        """Train and validation row indices (validation for early stopping and
-        for choosing the strength), stratified by (group, class) cell."""
-        everything = np.arange(len(y_codes))
-        if not (self.early_stopping or needed):
-            return everything, None
-        for stratify in (cell_codes, y_codes, None):
-            try:
-                return train_test_split(
-                    everything,
-                    test_size=self.validation_fraction,
-                    stratify=stratify,
-                    random_state=seed,
-                )
-            except ValueError:
-                continue  # too few rows in some stratum: stratify on less
-        raise ValueError(  # pragma: no cover - the unstratified split succeeds
-            "Could not split off a validation set; set early_stopping=False."
-        )
-
-    def _score_candidates(self, candidates, y_codes, group_codes, weight, valid):
-        """Validation accuracy and disparity of each candidate teacher on clean
-        rows, and the strength chosen by the rule of ``trigger_strength="auto"``."""
-        y_true, groups, weight = y_codes[valid], group_codes[valid], weight[valid]
-        rows = []
-        for strength, _, _, logits in candidates:
-            y_pred = logits[valid].argmax(axis=1)
-            rows.append(
-                {
-                    "trigger_strength": strength,
-                    "accuracy": np.average(y_pred == y_true, weights=weight),
-                    self.auto_metric: one_vs_rest_disparity(
-                        self.auto_metric, y_true, y_pred, groups, logits.shape[1], weight
-                    ),
-                }
-            )
-        search = pd.DataFrame(rows)
-        eligible = search["accuracy"] >= search["accuracy"].max() - self.auto_tolerance
-        best = search.loc[eligible, self.auto_metric].idxmin()  # first: smallest strength
-        search["selected"] = search.index == best
-        return search
-
-    def _make_net(self, model_spec, n_inputs, n_classes, device, X, labels, valid, **kw):
-        module, module_params = model_spec
-        callbacks = []
-        train_split = None
-        if valid is not None:
-            train_split = predefined_split(Dataset(X[valid], _rows(labels, valid)))
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="rel",
-                        load_best=True,
-                        sink=print if self.verbose else _silent,
-                    ),
-                )
-            )
-        return WeightedDistillationNet(
-            module,
-            module__n_features=n_inputs,
-            module__n_classes=n_classes,
-            **{f"module__{key}": value for key, value in module_params.items()},
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.AdamW,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            optimizer__fused=_FUSED_ADAMW,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=max(self.batch_size, 4096),
-            train_split=train_split,
-            callbacks=callbacks,
-            classes=list(range(n_classes)),
-            device=device,
-            verbose=self.verbose,
-            **kw,
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
-
-
-def _silent(*args, **kwargs):
-    pass
-
-
-def _train(net, X, y):
-    """Fit a skorch net, passing on an interrupt, and drop its validation data."""
-    try:
-        net.fit(X, y)
-    except TrainingInterrupted:
-        raise KeyboardInterrupt("training interrupted; the estimator is unfitted") from None
-    net.train_split = None  # holds the validation rows: do not ship them
-    return net
-
 
 def _rows(labels, index):
     return {key: value[index] for key, value in labels.items()}
-
-
-@contextmanager
-def _seeded_torch(seed, device):
-    """Seed torch inside the block and restore the caller's RNG state after."""
-    device = torch.device(device)
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(int(seed))
-        yield
-
-
-def _refuse_non_numeric_columns(X):
-    if not isinstance(X, pd.DataFrame):
-        return
-    bad = [
-        column
-        for column, dtype in X.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
-    ]
-    if bad:
-        raise ValueError(
-            f"X has non-numeric columns {bad[:10]}; BackdoorDebiasClassifier needs "
-            "numeric input. Encode them first, e.g. "
-            "make_pipeline(ColumnTransformer([('cat', OneHotEncoder(), "
-            f"{bad[:3]!r})], remainder=StandardScaler()), BackdoorDebiasClassifier(...))."
-        )
-
-
-def _validate_sample_weight(sample_weight, X):
-    if sample_weight is None:
-        return np.ones(len(X), dtype=np.float32)
-    weight = np.asarray(sample_weight)
-    if weight.shape == (len(X),) and np.issubdtype(weight.dtype, np.number):
-        if not np.all(np.isfinite(weight)):
-            raise ValueError(
-                "sample_weight contains NaN or infinite values; give every row a "
-                "finite, non-negative weight."
-            )
-        if (weight < 0).any():
-            raise ValueError(
-                "sample_weight has negative entries; weights must be non-negative."
-            )
-        if weight.sum() <= 0:
-            raise ValueError(
-                "sample_weight sums to zero; give at least one row a positive weight."
-            )
-    # shape, type and length checks with scikit-learn's messages
-    return _check_sample_weight(sample_weight, X, dtype=np.float32)
-
-
-def _trigger_response(teacher, X, group_codes, stamped, cells, n_classes, value, rng):
-    """How far each trigger moves the teacher on clean rows of its group.
-
-    Returns the mean rise of the trigger class's probability and the share of
-    rows not already predicted as that class that the trigger flips to it.
-    """
-    n_triggers = len(cells)
-    if n_triggers == 0:
-        return np.empty(0), np.empty(0)
-    blocks, owners = [], []
-    for j, cell in enumerate(cells):
-        group = cell // n_classes
-        rows = np.flatnonzero((group_codes == group) & ~stamped)
-        if len(rows) > _RESPONSE_ROWS:
-            rows = rng.choice(rows, _RESPONSE_ROWS, replace=False)
-        block = np.zeros((len(rows), X.shape[1] + n_triggers), dtype=np.float32)
-        block[:, : X.shape[1]] = X[rows]
-        triggered = block.copy()
-        triggered[:, X.shape[1] + j] = value
-        blocks += [block, triggered]
-        owners.append(len(rows))
-    proba = teacher.predict_proba(np.vstack(blocks))
-    shift = np.full(n_triggers, np.nan)
-    flip = np.full(n_triggers, np.nan)
-    start = 0
-    for j, (cell, n_rows) in enumerate(zip(cells, owners)):
-        k = cell % n_classes
-        clean = proba[start : start + n_rows]
-        triggered = proba[start + n_rows : start + 2 * n_rows]
-        start += 2 * n_rows
-        if n_rows == 0:
-            continue
-        shift[j] = np.mean(triggered[:, k] - clean[:, k])
-        other = clean.argmax(axis=1) != k
-        if other.any():
-            flip[j] = np.mean(triggered[other].argmax(axis=1) == k)
-    return shift, flip

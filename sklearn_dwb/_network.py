@@ -1,7 +1,8 @@
-"""The neural-network side of DwB: the default module, a fast batch iterator
-and the skorch net that trains teacher and student with one weighted loss."""
+"""Steps 3 and 4 of DwB on skorch: the net that trains teacher and student
+with one weighted loss, a fast batch iterator, early stopping, seeding."""
 
 import math
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -9,57 +10,6 @@ from skorch import NeuralNetClassifier
 from skorch import callbacks as skorch_callbacks
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
-
-_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
-
-
-class MLP(torch.nn.Module):
-    """Fully connected network that returns class logits.
-
-    Parameters
-    ----------
-    n_features : int
-        Number of input columns.
-    n_classes : int
-        Number of output logits.
-    hidden_layer_sizes : tuple of int, default=(64, 64)
-        Width of each hidden layer.
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation.
-    activation : {"relu", "tanh", "gelu"}, default="relu"
-        Hidden-layer non-linearity.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_dwb import MLP
-    >>> net = MLP(n_features=5, n_classes=3, hidden_layer_sizes=(8,))
-    >>> net(torch.zeros(4, 5)).shape
-    torch.Size([4, 3])
-    """
-
-    def __init__(
-        self,
-        n_features,
-        n_classes,
-        hidden_layer_sizes=(64, 64),
-        dropout=0.0,
-        activation="relu",
-    ):
-        super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [torch.nn.Linear(width, size), _ACTIVATIONS[activation]()]
-            if dropout > 0:
-                layers.append(torch.nn.Dropout(dropout))
-            width = size
-        layers.append(torch.nn.Linear(width, n_classes))
-        self.layers = torch.nn.Sequential(*layers)
-
-    def forward(self, X):
-        return self.layers(X)
-
 
 def _take(data, index):
     if isinstance(data, dict):
@@ -128,6 +78,11 @@ class EarlyStopping(skorch_callbacks.EarlyStopping):
             raise StopTraining from None
 
 
+def softmax(logits):
+    """The nets' output non-linearity: class probabilities from logits."""
+    return torch.softmax(logits, dim=-1)
+
+
 class WeightedDistillationNet(NeuralNetClassifier):
     """skorch classifier trained on ``y = {"label", "weight"[, "teacher_logits"]}``.
 
@@ -135,11 +90,28 @@ class WeightedDistillationNet(NeuralNetClassifier):
     (the teacher). With them it is the distillation loss of the student,
     ``w * T**2 * KL(softmax(t / T) || softmax(s / T)) + (1 - w) * CE(s, y)``,
     with ``T = distill_temperature`` and ``w = distill_weight``, weighted per
-    row by the sample weights.
+    row by the sample weights. The module returns logits; ``predict_proba``
+    applies :func:`softmax`.
     """
 
-    def __init__(self, *args, distill_temperature=1.0, distill_weight=1.0, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=torch.nn.CrossEntropyLoss,
+        predict_nonlinearity=softmax,
+        distill_temperature=1.0,
+        distill_weight=1.0,
+        **kwargs,
+    ):
+        kwargs.setdefault("criterion__reduction", "none")  # weighted per row
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            predict_nonlinearity=predict_nonlinearity,
+            **kwargs,
+        )
         self.distill_temperature = distill_temperature
         self.distill_weight = distill_weight
 
@@ -180,7 +152,7 @@ class WeightedDistillationNet(NeuralNetClassifier):
         y_true = to_tensor(y_true, device=self.device)
         weight = y_true["weight"]
         if "teacher_logits" not in y_true:
-            loss = F.cross_entropy(y_pred, y_true["label"], reduction="none")
+            loss = self.criterion_(y_pred, y_true["label"])
         else:
             temperature = self.distill_temperature
             kl = F.kl_div(
@@ -191,9 +163,8 @@ class WeightedDistillationNet(NeuralNetClassifier):
             ).sum(dim=1)
             loss = self.distill_weight * temperature**2 * kl
             if self.distill_weight < 1:  # the default (1) needs no label term
-                loss = loss + (1.0 - self.distill_weight) * F.cross_entropy(
-                    y_pred, y_true["label"], reduction="none"
-                )
+                label_loss = self.criterion_(y_pred, y_true["label"])
+                loss = loss + (1.0 - self.distill_weight) * label_loss
         return (loss * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
@@ -203,3 +174,25 @@ def resolve_device(device):
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
 
+
+
+def train(net, X, y):
+    """Fit a skorch net, passing on an interrupt, and drop its validation data."""
+    try:
+        net.fit(X, y)
+    except TrainingInterrupted:
+        raise KeyboardInterrupt(
+            "training interrupted; the estimator is unfitted"
+        ) from None
+    net.train_split = None  # holds the validation rows: do not ship them
+    return net
+
+
+@contextmanager
+def seeded_torch(seed, device):
+    """Seed torch inside the block and restore the caller's RNG state after."""
+    device = torch.device(device)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(int(seed))
+        yield

@@ -1,8 +1,13 @@
-"""Bias matrix, trigger plan and stamping (steps 1 and 2 of DwB)."""
+"""Steps 1 and 2 of DwB (bias matrix, trigger plan, stamping), the teacher's
+trigger columns and the diagnostic of how strongly a teacher learned them."""
 
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
+
+# Rows per group used to measure how strongly the teacher responds to a trigger.
+RESPONSE_ROWS = 1000
 
 
 def cell_counts(group_codes, class_codes, n_groups, n_classes, weights=None):
@@ -70,7 +75,6 @@ def choose_stamped_rows(cell_codes, counts_per_cell, rng):
     return rank < counts_per_cell[cell_codes]
 
 
-
 class StampPlan(NamedTuple):
     """Steps 1 and 2 of DwB for one trigger strength."""
 
@@ -90,16 +94,46 @@ class StampPlan(NamedTuple):
 
 
 def plan_stamps(
-    group_codes, class_codes, shape, weights, target, strength, rng, min_group_size=0
+    *,
+    group_codes,
+    class_codes,
+    shape,
+    weights,
+    target,
+    strength,
+    rng,
+    min_group_size=0,
 ):
     """Which rows to stamp: steps 1 and 2 of DwB in one call.
-
-    Groups with fewer than ``min_group_size`` rows get no triggers: a trigger
-    learned from a handful of rows is noise.
 
     Undersampling the same cells (real deletion) drops exactly the rows of
     the returned plan's ``stamped`` mask. With the same ``rng`` seed, a larger
     ``strength`` stamps a superset of the rows.
+
+    Parameters
+    ----------
+    group_codes : ndarray of int, shape (n_samples,)
+        Group of each row, ``0 .. n_groups - 1``.
+    class_codes : ndarray of int, shape (n_samples,)
+        Class of each row, ``0 .. n_classes - 1``.
+    shape : tuple of int
+        ``(n_groups, n_classes)``.
+    weights : ndarray of shape (n_samples,) or None
+        Sample weights counted in the bias matrix; None counts rows.
+    target : {"global", "balanced"}
+        Label distribution the untriggered rows of every group should follow.
+    strength : float
+        Share of each cell's excess to stamp (0: nothing, 1: all of it).
+    rng : numpy.random.Generator
+        Draws which rows of a cell are stamped.
+    min_group_size : int, default=0
+        Groups with fewer rows get no triggers: a trigger learned from a
+        handful of rows is noise.
+
+    Returns
+    -------
+    StampPlan
+        Bias matrix, rates, exact stamp counts per cell and the stamped rows.
     """
     n_groups, n_classes = shape
     bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
@@ -123,3 +157,78 @@ def trigger_matrix(plan, cell_codes, value):
     rows = np.flatnonzero(plan.stamped)
     triggers[rows, column_of_cell[cell_codes[rows]]] = value
     return triggers
+
+
+def append_triggers(X, triggers):
+    """The teacher's input: the features followed by the trigger columns.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    triggers : ndarray of shape (n_samples, n_triggers) or int
+        Trigger columns, or their number for clean rows (all zero).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features + n_triggers), float32
+    """
+    if isinstance(triggers, (int, np.integer)):
+        triggers = np.zeros((len(X), triggers), dtype=np.float32)
+    return np.hstack([X, triggers]).astype(np.float32, copy=False)
+
+
+def trigger_response(teacher, X, group_codes, plan, value, rng):
+    """How far each trigger moves the teacher on clean rows of its group.
+
+    Up to :data:`RESPONSE_ROWS` unstamped rows of the trigger's group are
+    scored without and with the trigger.
+
+    Returns
+    -------
+    shift : ndarray of shape (n_triggers,)
+        Mean rise of the trigger class's predicted probability.
+    flip : ndarray of shape (n_triggers,)
+        Share of the rows not predicted as the trigger class that the trigger
+        flips to it (NaN where there are none).
+    """
+    cells = plan.trigger_cells
+    n_classes = plan.stamp_counts.shape[1]
+    shift, flip = np.full(len(cells), np.nan), np.full(len(cells), np.nan)
+    for j, cell in enumerate(cells):
+        group, k = divmod(cell, n_classes)
+        rows = np.flatnonzero((group_codes == group) & ~plan.stamped)
+        if len(rows) > RESPONSE_ROWS:
+            rows = rng.choice(rows, RESPONSE_ROWS, replace=False)
+        if len(rows) == 0:
+            continue
+        clean = append_triggers(X[rows], len(cells))
+        triggered = clean.copy()
+        triggered[:, X.shape[1] + j] = value
+        proba = teacher.predict_proba(np.vstack([clean, triggered]))
+        before, after = proba[: len(rows)], proba[len(rows) :]
+        shift[j] = np.mean(after[:, k] - before[:, k])
+        other = before.argmax(axis=1) != k
+        if other.any():
+            flip[j] = np.mean(after[other].argmax(axis=1) == k)
+    return shift, flip
+
+
+def plan_table(plan, group_labels, classes, n_features, response):
+    """``trigger_plan_``: one row per stamped cell, with the diagnostic; the
+    cell's trigger is column ``n_features + i`` of the teacher's input."""
+    cells = plan.trigger_cells
+    cell_group, cell_class = np.divmod(cells, plan.stamp_counts.shape[1])
+    shift, flip = response
+    return pd.DataFrame(
+        {
+            "group": group_labels[cell_group].to_numpy(),
+            "class": classes[cell_class],
+            "n_rows": plan.row_counts.ravel()[cells].astype(np.int64),
+            "rate": plan.rates.ravel()[cells],
+            "n_stamped": plan.stamp_counts.ravel()[cells],
+            "trigger_column": n_features + np.arange(len(cells)),
+            "probability_shift": shift,
+            "flip_rate": flip,
+        }
+    )

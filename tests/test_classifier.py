@@ -1,5 +1,6 @@
 """API and behaviour of BackdoorDebiasClassifier."""
 
+import functools
 import pickle
 import warnings
 
@@ -7,12 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb.datasets import make_biased_classification
+from sklearn_dwb.nn import TabularMLP
 
 
 def test_fit_predict_shapes_and_fitted_attributes(biased_data, fast_params):
@@ -191,7 +195,7 @@ def test_custom_module(biased_data, fast_params):
     X, y, groups = biased_data
     params = {**fast_params, "max_epochs": 60, "lr": 1e-2}
     clf = BackdoorDebiasClassifier(
-        module=Linear, module_params={"bias": False}, **params
+        module=Linear, module__bias=False, **params
     ).fit(X, y, sensitive_features=groups)
     assert isinstance(clf.student_.module_, Linear)
     assert clf.student_.module_.linear.bias is None
@@ -245,8 +249,8 @@ def test_caller_data_not_modified(biased_data, fast_params):
         ({"sensitive_columns": "sex"}, {}, "without column names"),
         ({}, {"sensitive_features": "missing"}, "missing values"),
         ({"max_groups": 5}, {"sensitive_features": "continuous"}, "likely continuous"),
-        ({}, {"sensitive_features": "groups", "sample_weight": "negative"}, "negative"),
-        ({}, {"sensitive_features": "groups", "sample_weight": "zeros"}, "sums to zero"),
+        ({}, {"sensitive_features": "groups", "sample_weight": "negative"}, "Negative values"),
+        ({}, {"sensitive_features": "groups", "sample_weight": "zeros"}, "at least one non-zero"),
         ({"hidden_layer_sizes": (8, 0)}, {"sensitive_features": "groups"}, "positive integers"),
     ],
 )
@@ -328,3 +332,76 @@ def test_early_stopping_stops_early_and_keeps_the_fit(biased_data):
     for net in (clf.student_,):
         assert 2 < len(net.history) < 200  # stopped by early stopping, still fitted
     assert (clf.predict(X) == y).mean() > 0.6
+
+
+# Predicted probabilities of class 1 for the first rows, computed with the
+# estimator as released in 0.1.0.dev0: a refactor must not move them.
+PINNED_PROBABILITIES = {
+    "global, strength 1": (
+        dict(trigger_strength=1.0),
+        [0.432982419, 0.578585250, 0.295117915, 0.714209041, 0.402104205, 0.252824463],
+    ),
+    "balanced, strength 0.5, distill_weight 0.7": (
+        dict(trigger_strength=0.5, target="balanced", distill_weight=0.7),
+        [0.445372386, 0.602760154, 0.332229237, 0.697997826, 0.417653424, 0.279590070],
+    ),
+    "auto, EOD": (
+        dict(trigger_strength="auto", auto_metric="equalized_odds_difference"),
+        [0.436848700, 0.575806243, 0.303578633, 0.699692288, 0.407969927, 0.266048827],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PINNED_PROBABILITIES))
+def test_predictions_are_pinned(name, fast_params):
+    params, expected = PINNED_PROBABILITIES[name]
+    X, y, groups = make_biased_classification(
+        n_samples=600, label_bias=0.4, random_state=0
+    )
+    clf = BackdoorDebiasClassifier(**fast_params, **params)
+    clf.fit(X, y, sensitive_features=groups)
+    np.testing.assert_allclose(clf.predict_proba(X[:6])[:, 1], expected, atol=1e-6)
+
+
+def test_module_keyword_arguments_route_like_skorch(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(module__hidden_layer_sizes=(8, 4), **fast_params)
+    assert clf.get_params()["module__hidden_layer_sizes"] == (8, 4)
+    clf.set_params(module__hidden_layer_sizes=(6,), module__dropout=0.0)
+    copy = clone(clf)
+    assert copy.get_params()["module__hidden_layer_sizes"] == (6,)
+    assert "module__hidden_layer_sizes=(6,)" in repr(copy)
+    copy.fit(X, y, sensitive_features=groups)
+    widths = [m.out_features for m in copy.student_.module_.modules() if hasattr(m, "out_features")]
+    assert widths == [6, 2]
+    with pytest.raises(TypeError, match="prefixed with 'module__'"):
+        BackdoorDebiasClassifier(hidden=3)
+
+
+def test_module_as_partial_and_grid_searched_width(biased_data, fast_params):
+    X, y, groups = biased_data
+    module = functools.partial(TabularMLP, activation="tanh")
+    search = GridSearchCV(
+        BackdoorDebiasClassifier(module=module, sensitive_columns=[-1], **fast_params),
+        {"module__hidden_layer_sizes": [(4,), (16,)]},
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    best = search.best_estimator_.student_.module_
+    assert isinstance(best.layers[1], torch.nn.Tanh)
+    assert best.layers[0].out_features == search.best_params_["module__hidden_layer_sizes"][0]
+
+
+def test_module_instance_is_refused(biased_data):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(module=TabularMLP(X.shape[1], 2))
+    with pytest.raises(ValueError, match="not an instance"):
+        clf.fit(X, y, sensitive_features=groups)
+
+
+def test_nets_output_probabilities_through_an_explicit_softmax(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
+    logits = clf.student_.forward(X[:20].astype(np.float32)).numpy()
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X[:20]), expected, rtol=1e-5)

@@ -22,7 +22,13 @@ def _split(seed):
 def _undersample(X, y, groups, seed):
     """Real deletion of the rows DwB would stamp (global target, strength 1)."""
     stamped = plan_stamps(
-        groups, y, (2, 2), np.ones(len(y)), "global", 1.0, np.random.default_rng(seed)
+        group_codes=groups,
+        class_codes=y,
+        shape=(2, 2),
+        weights=np.ones(len(y)),
+        target="global",
+        strength=1.0,
+        rng=np.random.default_rng(seed),
     ).stamped
     return X[~stamped], y[~stamped], groups[~stamped]
 

@@ -1,5 +1,7 @@
 """Fairness scorers, fair_refit, grid search with and without routing, auto strength."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,3 +197,60 @@ def test_intersectional_groups_in_report_and_scorer(fitted):
     )
     scorer = fairness_scorer("demographic_parity_difference")
     assert scorer(clf, X, y, sensitive_features=pair) == pytest.approx(-expected, abs=1e-12)
+
+
+def test_fairlearn_takes_several_sensitive_columns_as_intersectional_groups():
+    rng = np.random.default_rng(0)
+    y, y_pred = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    pair = pd.DataFrame({"a": rng.choice(["x", "y"], 300), "b": rng.integers(0, 3, 300)})
+    joined = pair.astype(str).agg(", ".join, axis=1)
+    for metric in (
+        equalized_odds_difference,
+        demographic_parity_difference,
+        equal_opportunity_difference,
+    ):
+        assert metric(y, y_pred, sensitive_features=pair) == pytest.approx(
+            metric(y, y_pred, sensitive_features=joined), abs=1e-12
+        )
+
+
+def test_scorer_gives_identical_cv_results_with_routing_on_and_off():
+    X, y, groups = make_biased_classification(n_samples=400, random_state=0)
+
+    def search(routing):
+        clf = BackdoorDebiasClassifier(
+            sensitive_columns=[-1], hidden_layer_sizes=(8,), max_epochs=5, random_state=0
+        )
+        if routing:  # the groups go to the scorers only
+            clf.set_fit_request(sensitive_features=False)
+        return GridSearchCV(
+            clf,
+            {"trigger_strength": [0, 1]},
+            scoring={
+                "eod": fairness_scorer("equalized_odds_difference"),
+                "dpd": fairness_scorer("demographic_parity_difference"),
+            },
+            refit=False,
+            cv=2,
+        )
+
+    with sklearn.config_context(enable_metadata_routing=False):
+        off = search(False).fit(X, y).cv_results_
+    with sklearn.config_context(enable_metadata_routing=True):
+        on = search(True).fit(X, y, sensitive_features=groups).cv_results_
+    for key in ("mean_test_eod", "mean_test_dpd", "split0_test_eod", "split1_test_dpd"):
+        np.testing.assert_array_equal(on[key], off[key])
+    assert np.all(off["mean_test_eod"] <= 0)
+
+
+def test_package_layering():
+    """The core estimator builds on no user-facing module and no private scorer."""
+    import sklearn_dwb
+
+    root = Path(sklearn_dwb.__file__).parent
+    for path in root.rglob("*.py"):
+        assert "sklearn.metrics._scorer" not in path.read_text(), path
+    classifier = (root / "_classifier.py").read_text()
+    assert "metrics" not in classifier.split('"""', 2)[0] + classifier.split("class ")[0]
+    disparity = (root / "_disparity.py").read_text()
+    assert "from ." not in disparity and "import sklearn_dwb" not in disparity

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 from skorch.dataset import Dataset
 
-from sklearn_dwb._network import MLP, TensorBatchIterator, WeightedDistillationNet
+from sklearn_dwb._network import TensorBatchIterator, WeightedDistillationNet
+from sklearn_dwb.nn import TabularMLP
 
 
 def test_iterator_yields_every_row_once_per_epoch_in_seeded_order():
@@ -36,7 +37,7 @@ def test_iterator_yields_every_row_once_per_epoch_in_seeded_order():
 
 def _net(**kwargs):
     net = WeightedDistillationNet(
-        MLP, module__n_features=3, module__n_classes=3,
+        TabularMLP, module__n_features=3, module__n_classes=3,
         criterion=torch.nn.CrossEntropyLoss, classes=[0, 1, 2], **kwargs,
     )  # fmt: skip
     return net.initialize()

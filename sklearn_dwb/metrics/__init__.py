@@ -1,8 +1,9 @@
 """Fairness scorers and reports on top of :mod:`fairlearn.metrics`."""
 
+from .._disparity import average_odds_difference
 from ._scorers import (
     FAIRNESS_METRICS,
-    average_odds_difference,
+    FairnessScorer,
     fairness_report,
     fairness_scorer,
     group_balanced_accuracy,
@@ -10,6 +11,7 @@ from ._scorers import (
 
 __all__ = [
     "FAIRNESS_METRICS",
+    "FairnessScorer",
     "average_odds_difference",
     "fairness_report",
     "fairness_scorer",

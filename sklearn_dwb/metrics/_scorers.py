@@ -1,62 +1,20 @@
 """Scorers for ``GridSearchCV`` that know where the groups are."""
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import (
     MetricFrame,
     count,
-    demographic_parity_difference,
-    equal_opportunity_difference,
-    equalized_odds_difference,
     false_positive_rate,
     selection_rate,
     true_positive_rate,
 )
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.metrics._scorer import _cached_call, _Scorer
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from .._disparity import DISPARITY_METRICS
 from .._groups import sensitive_frame
-
-
-def average_odds_difference(y_true, y_pred, *, sensitive_features, sample_weight=None):
-    """Mean of the between-group true- and false-positive-rate gaps.
-
-    The "odd" metric of the DwB paper; fairlearn's
-    :func:`~fairlearn.metrics.equalized_odds_difference` with ``agg="mean"``.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        Binary true and predicted labels.
-    sensitive_features : array-like
-        Group of each row.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-
-    Returns
-    -------
-    float
-        ``(TPR gap + FPR gap) / 2``.
-
-    Examples
-    --------
-    >>> average_odds_difference([1, 1, 0, 0], [1, 0, 1, 0],
-    ...                         sensitive_features=["a", "b", "a", "b"])
-    1.0
-    """
-    return float(
-        equalized_odds_difference(
-            y_true,
-            y_pred,
-            sensitive_features=sensitive_features,
-            sample_weight=sample_weight,
-            agg="mean",
-        )
-    )
 
 
 def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
@@ -101,32 +59,9 @@ def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight
 
 # name -> (metric, sign): disparities are negated so that greater is better.
 FAIRNESS_METRICS = {
-    "equalized_odds_difference": (equalized_odds_difference, -1),
-    "demographic_parity_difference": (demographic_parity_difference, -1),
-    "equal_opportunity_difference": (equal_opportunity_difference, -1),
-    "average_odds_difference": (average_odds_difference, -1),
+    **{name: (function, -1) for name, function in DISPARITY_METRICS.items()},
     "group_balanced_accuracy": (group_balanced_accuracy, 1),
 }
-
-
-DISPARITY_METRICS = [name for name, (_, sign) in FAIRNESS_METRICS.items() if sign < 0]
-
-
-def one_vs_rest_disparity(metric, y_true, y_pred, groups, n_classes, sample_weight=None):
-    """A binary disparity of :data:`FAIRNESS_METRICS` for class codes
-    ``0 .. K-1``: class 1 as positive for two classes, else the largest
-    one-vs-rest value."""
-    function = FAIRNESS_METRICS[metric][0]
-    positives = [1] if n_classes == 2 else range(n_classes)
-    return max(
-        float(
-            function(
-                y_true == k, y_pred == k,
-                sensitive_features=groups, sample_weight=sample_weight,
-            )  # fmt: skip
-        )
-        for k in positives
-    )
 
 
 def sensitive_features_from_estimator(estimator, X):
@@ -149,38 +84,95 @@ def sensitive_features_from_estimator(estimator, X):
     return sensitive_frame(X, None, columns)
 
 
-def _one_column(groups):
-    """fairlearn's disparity functions take one group column: several
-    sensitive columns become intersectional labels ("a, x")."""
-    if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:
-        return groups.astype(str).agg(", ".join, axis=1)
-    return groups
+class FairnessScorer:
+    """A fairness metric as a scorer: ``scorer(estimator, X, y)``.
 
+    Made by :func:`fairness_scorer`. A plain callable that declares, through
+    :meth:`get_metadata_routing`, that it consumes ``sensitive_features``
+    (and ``sample_weight`` when requested with :meth:`set_score_request`).
 
-class _FairnessScorer(_Scorer):
-    """A ``make_scorer`` scorer that finds the groups itself when none are
-    routed to it, and asks for ``sensitive_features`` by default."""
+    Parameters
+    ----------
+    metric : str
+        A key of :data:`FAIRNESS_METRICS`.
+    """
 
-    def _score(self, method_caller, estimator, X, y_true, **kwargs):
-        if kwargs.get("sensitive_features") is None:
-            kwargs["sensitive_features"] = sensitive_features_from_estimator(estimator, X)
-        kwargs["sensitive_features"] = _one_column(kwargs["sensitive_features"])
-        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+    def __init__(self, metric):
+        self.metric = metric
+        self._requests = {"sensitive_features": True, "sample_weight": None}
 
-    def __call__(self, estimator, X, y_true, *, sensitive_features=None, **kwargs):
-        """Score ``estimator`` on ``X``; groups from ``sensitive_features``
-        or, if None, from the estimator's ``sensitive_columns``."""
-        return self._score(
-            partial(_cached_call, None), estimator, X, y_true,
-            sensitive_features=sensitive_features, **kwargs,
-        )  # fmt: skip
+    def __call__(
+        self, estimator, X, y_true, *, sensitive_features=None, sample_weight=None
+    ):
+        """Score ``estimator`` on ``X``; disparities are negated.
 
-    def _get_metadata_request(self):
-        if hasattr(self, "_metadata_request"):
-            return super()._get_metadata_request()
+        Parameters
+        ----------
+        estimator : fitted classifier or Pipeline
+            Model whose ``predict`` is scored.
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        sensitive_features : array-like, Series or DataFrame, default=None
+            Groups of the rows; if None, read from X with the estimator's
+            ``sensitive_columns``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        float
+            The metric, negated for disparities (greater is better).
+        """
+        if sensitive_features is None:
+            sensitive_features = sensitive_features_from_estimator(estimator, X)
+        function, sign = FAIRNESS_METRICS[self.metric]
+        value = function(
+            y_true,
+            estimator.predict(X),
+            sensitive_features=sensitive_features,
+            sample_weight=sample_weight,
+        )
+        return sign * float(value)
+
+    def set_score_request(self, *, sensitive_features=None, sample_weight=None):
+        """Which metadata the scorer asks for when routing is enabled.
+
+        Parameters
+        ----------
+        sensitive_features : bool, str or None, default=None
+            True (the default request), False, or an alias; None keeps it.
+        sample_weight : bool, str or None, default=None
+            Likewise (not requested by default); None keeps it.
+
+        Returns
+        -------
+        self : FairnessScorer
+            The scorer.
+        """
+        for param, alias in [
+            ("sensitive_features", sensitive_features),
+            ("sample_weight", sample_weight),
+        ]:
+            if alias is not None:
+                self._requests[param] = alias
+        return self
+
+    def get_metadata_routing(self):
+        """The metadata the scorer consumes, for scikit-learn's routing.
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRequest
+        """
         request = MetadataRequest(owner=self)
-        request.score.add_request(param="sensitive_features", alias=True)
+        for param, alias in self._requests.items():
+            request.score.add_request(param=param, alias=alias)
         return request
+
+    def __repr__(self):
+        return f"fairness_scorer({self.metric!r})"
 
 
 def fairness_scorer(metric):
@@ -207,8 +199,8 @@ def fairness_scorer(metric):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y, sensitive_features=None)``.
+    scorer : FairnessScorer
+        ``scorer(estimator, X, y, sensitive_features=None, sample_weight=None)``.
 
     Examples
     --------
@@ -227,8 +219,7 @@ def fairness_scorer(metric):
             f"Unknown fairness metric {metric!r}; choose one of "
             f"{sorted(FAIRNESS_METRICS)}."
         )
-    function, sign = FAIRNESS_METRICS[metric]
-    return _FairnessScorer(function, sign, {}, response_method="predict")
+    return FairnessScorer(metric)
 
 
 def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
@@ -283,18 +274,27 @@ def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
         weight = np.asarray(sample_weight)
         params = {name: {"sample_weight": weight} for name in metrics if name != "count"}
     frame = MetricFrame(
-        metrics=metrics, y_true=y_true, y_pred=y_pred,
-        sensitive_features=groups, sample_params=params,
-    )  # fmt: skip
+        metrics=metrics,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=groups,
+        sample_params=params,
+    )
     report = frame.by_group.copy()
     if isinstance(report.index, pd.MultiIndex):
         report.index = report.index.to_flat_index()
     report.loc["overall"] = frame.overall
     report.loc["difference"] = frame.difference()
     report.loc["difference", "count"] = np.nan
-    flat = _one_column(groups)
     report.attrs["disparities"] = {
-        name: float(function(y_true, y_pred, sensitive_features=flat, sample_weight=sample_weight))
+        name: float(
+            function(
+                y_true,
+                y_pred,
+                sensitive_features=groups,
+                sample_weight=sample_weight,
+            )
+        )
         for name, (function, _) in FAIRNESS_METRICS.items()
     }
     return report

@@ -1,0 +1,5 @@
+"""Torch modules for teacher and student networks."""
+
+from ._mlp import TabularMLP
+
+__all__ = ["TabularMLP"]
