@@ -34,7 +34,9 @@ from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
 def main(seeds=(0, 1, 2)):
     X_train, y_train = fetch_adult(subset="train", return_X_y=True)
     X_test, y_test = fetch_adult(subset="test", return_X_y=True)
-    runs = [("LogisticRegression", None, lambda seed: LogisticRegression(max_iter=2000))]
+    runs = [
+        ("LogisticRegression", None, lambda seed: LogisticRegression(max_iter=2000))
+    ]
     for strength in (0.0, 1.0):
         runs.append(
             (
@@ -65,7 +67,9 @@ def main(seeds=(0, 1, 2)):
                 "seed": seed,
                 "accuracy": float(np.mean(pred == y_test)),
                 "equalized_odds_difference": float(
-                    equalized_odds_difference(y_test, pred, sensitive_features=X_test["sex"])
+                    equalized_odds_difference(
+                        y_test, pred, sensitive_features=X_test["sex"]
+                    )
                 ),
                 "demographic_parity_difference": float(
                     demographic_parity_difference(
@@ -83,7 +87,12 @@ def main(seeds=(0, 1, 2)):
     summary = (
         pd.DataFrame(results)
         .groupby("model", sort=False)[
-            ["accuracy", "equalized_odds_difference", "demographic_parity_difference", "fit_time_s"]
+            [
+                "accuracy",
+                "equalized_odds_difference",
+                "demographic_parity_difference",
+                "fit_time_s",
+            ]
         ]
         .agg(["mean", "std"])
     )
@@ -93,9 +102,15 @@ def main(seeds=(0, 1, 2)):
     out.write_text(
         json.dumps(
             {
-                "command": "SKLEARN_DWB_DATA=../shared/datasets python benchmarks/adult_defaults.py",
+                "command": (
+                    "SKLEARN_DWB_DATA=../shared/datasets "
+                    "python benchmarks/adult_defaults.py"
+                ),
                 "seeds": list(seeds),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+                "machine": (
+                    f"{platform.machine()}, {os.cpu_count()} cores, "
+                    f"{platform.platform()}"
+                ),
                 "versions": {
                     "python": sys.version.split()[0],
                     "sklearn_dwb": sklearn_dwb.__version__,

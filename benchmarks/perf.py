@@ -36,7 +36,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sklearn_dwb import MLP, BackdoorDebiasClassifier
+from sklearn_dwb import BackdoorDebiasClassifier
+from sklearn_dwb.nn import TabularMLP
 
 RESULTS = Path(__file__).parent / "results"
 HIDDEN, DROPOUT, LR, WEIGHT_DECAY = (64, 64), 0.1, 1e-3, 1e-4
@@ -55,9 +56,14 @@ def plain_fit(X, y, epochs, batch_size, device, seed=0, fused=False):
     """The reference: a hand-written loop over pre-made tensors, with torch's
     default AdamW or (``fused=True``) the fused kernel the estimator uses."""
     torch.manual_seed(seed)
-    model = MLP(X.shape[1], int(y.max()) + 1, HIDDEN, DROPOUT).to(device)
+    model = TabularMLP(
+        X.shape[1], int(y.max()) + 1, hidden_layer_sizes=HIDDEN, dropout=DROPOUT
+    ).to(device)
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY, **({"fused": True} if fused else {})
+        model.parameters(),
+        lr=LR,
+        weight_decay=WEIGHT_DECAY,
+        **({"fused": True} if fused else {}),
     )
     X_t = torch.as_tensor(X, device=device)
     y_t = torch.as_tensor(y, dtype=torch.int64, device=device)
@@ -77,10 +83,17 @@ def plain_fit(X, y, epochs, batch_size, device, seed=0, fused=False):
 
 def dwb(epochs, batch_size, device, **params):
     return BackdoorDebiasClassifier(
-        hidden_layer_sizes=HIDDEN, dropout=DROPOUT, lr=LR, weight_decay=WEIGHT_DECAY,
-        max_epochs=epochs, batch_size=batch_size, early_stopping=False,
-        device=device, random_state=0, **params,
-    )  # fmt: skip
+        hidden_layer_sizes=HIDDEN,
+        dropout=DROPOUT,
+        lr=LR,
+        weight_decay=WEIGHT_DECAY,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        early_stopping=False,
+        device=device,
+        random_state=0,
+        **params,
+    )
 
 
 def best_of(repeats, function):
@@ -105,34 +118,49 @@ def interleaved_best(repeats, functions):
 
 
 def measure_fit_ratio(X, y, groups, epochs, batch_size, device, repeats):
-    best = interleaved_best(repeats, {
-        "plain": lambda: plain_fit(X, y, epochs, batch_size, device),
-        "plain_fused": lambda: plain_fit(X, y, epochs, batch_size, device, fused=True),
-        "dwb": lambda: dwb(epochs, batch_size, device).fit(X, y, sensitive_features=groups),
-    })  # fmt: skip
-    (plain_s, model), (fused_s, _), (dwb_s, clf) = best["plain"], best["plain_fused"], best["dwb"]
+    best = interleaved_best(
+        repeats,
+        {
+            "plain": lambda: plain_fit(X, y, epochs, batch_size, device),
+            "plain_fused": lambda: plain_fit(
+                X, y, epochs, batch_size, device, fused=True
+            ),
+            "dwb": lambda: dwb(epochs, batch_size, device).fit(
+                X, y, sensitive_features=groups
+            ),
+        },
+    )
+    (plain_s, model), (fused_s, _) = best["plain"], best["plain_fused"]
+    dwb_s, clf = best["dwb"]
     # prediction throughput: the estimator (validation + student) vs a bare forward
     X_t = torch.as_tensor(X, device=device)
 
     def forward():
         model.eval()
         with torch.no_grad():
-            out = torch.cat([model(X_t[i : i + 4096]) for i in range(0, len(X_t), 4096)])
+            out = torch.cat(
+                [model(X_t[i : i + 4096]) for i in range(0, len(X_t), 4096)]
+            )
             return out.softmax(dim=1).cpu()
 
     plain_predict_s, _ = best_of(repeats, forward)
     dwb_predict_s, _ = best_of(repeats, lambda: clf.predict_proba(X))
     return {
-        "rows": len(X), "features": X.shape[1], "epochs": epochs,
-        "batch_size": batch_size, "repeats (best of)": repeats,
-        "plain_fit_s": plain_s, "plain_fused_adamw_fit_s": fused_s, "dwb_fit_s": dwb_s,
+        "rows": len(X),
+        "features": X.shape[1],
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "repeats (best of)": repeats,
+        "plain_fit_s": plain_s,
+        "plain_fused_adamw_fit_s": fused_s,
+        "dwb_fit_s": dwb_s,
         "fit_ratio": dwb_s / (2 * plain_s),
         "fit_ratio_vs_fused_plain": dwb_s / (2 * fused_s),
         "plain_predict_rows_per_s": len(X) / plain_predict_s,
         "dwb_predict_rows_per_s": len(X) / dwb_predict_s,
         "predict_ratio": plain_predict_s / dwb_predict_s,
         "n_triggers": len(clf.trigger_plan_),
-    }  # fmt: skip
+    }
 
 
 def _rss_kib(field):
@@ -158,7 +186,8 @@ def scaling_child(n_rows, epochs, device):
         n_samples=n_rows, n_features=50, n_informative=10, random_state=0
     )
     X = np.ascontiguousarray(X, dtype=np.float64)
-    dwb(1, 256, device).fit(X[:2000], y[:2000], sensitive_features=groups[:2000])  # warm-up
+    # warm-up
+    dwb(1, 256, device).fit(X[:2000], y[:2000], sensitive_features=groups[:2000])
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
     before = _rss_kib("VmRSS") * 1024
@@ -166,26 +195,41 @@ def scaling_child(n_rows, epochs, device):
     clf = dwb(epochs, 256, device).fit(X, y, sensitive_features=groups)
     seconds = time.perf_counter() - start
     peak = _rss_kib("VmHWM") * 1024
-    model_bytes = sum(p.numel() * p.element_size() for p in clf.student_.module_.parameters())
-    print(json.dumps({
-        "rows": n_rows, "fit_s": seconds, "input_bytes": X.nbytes,
-        "rss_before_fit_bytes": before, "peak_rss_during_fit_bytes": peak,
-        "fit_extra_bytes": peak - before, "model_bytes (teacher + student)": 2 * model_bytes,
-        "memory_ratio": (peak - before) / (X.nbytes + 2 * model_bytes),
-    }))  # fmt: skip
+    model_bytes = sum(
+        p.numel() * p.element_size() for p in clf.student_.module_.parameters()
+    )
+    print(
+        json.dumps(
+            {
+                "rows": n_rows,
+                "fit_s": seconds,
+                "input_bytes": X.nbytes,
+                "rss_before_fit_bytes": before,
+                "peak_rss_during_fit_bytes": peak,
+                "fit_extra_bytes": peak - before,
+                "model_bytes (teacher + student)": 2 * model_bytes,
+                "memory_ratio": (peak - before) / (X.nbytes + 2 * model_bytes),
+            }
+        )
+    )
 
 
 def measure_scaling(sizes, epochs, device):
     rows = []
     for n_rows in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n_rows), "--epochs", str(epochs),
-             "--device", device],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [sys.executable, __file__, "--child", str(n_rows)]
+            + ["--epochs", str(epochs), "--device", device],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"  {n_rows} rows: {rows[-1]['fit_s']:.1f} s, "
-              f"memory ratio {rows[-1]['memory_ratio']:.2f}", flush=True)  # fmt: skip
+        print(
+            f"  {n_rows} rows: {rows[-1]['fit_s']:.1f} s, "
+            f"memory ratio {rows[-1]['memory_ratio']:.2f}",
+            flush=True,
+        )
     base = rows[0]
     for row in rows:
         row["seconds_per_row_vs_smallest"] = (row["fit_s"] / row["rows"]) / (
@@ -199,7 +243,10 @@ def measure_against_exponentiated_gradient(X, y, groups, device):
 
     data = np.hstack([X, groups[:, None].astype(np.float32)])
     start = time.perf_counter()
-    BackdoorDebiasClassifier(sensitive_columns=[-1], device=device, random_state=0).fit(data, y)
+    dwb_model = BackdoorDebiasClassifier(
+        sensitive_columns=[-1], device=device, random_state=0
+    )
+    dwb_model.fit(data, y)
     dwb_s = time.perf_counter() - start
     base = BackdoorDebiasClassifier(
         sensitive_columns=[-1], trigger_strength=0, device=device, random_state=0
@@ -250,7 +297,8 @@ def main():
             X, y, groups, args.device
         )
         print(json.dumps(results["vs_exponentiated_gradient"], indent=1), flush=True)
-    out = Path(args.output) if args.output else RESULTS / f"perf_{args.device.split(':')[0]}.json"
+    default = RESULTS / f"perf_{args.device.split(':')[0]}.json"
+    out = Path(args.output) if args.output else default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"written to {out}")

@@ -6,7 +6,6 @@ Files are looked up in the data home (``data_home``, else the
 against their SHA-256, and downloaded from the canonical source when missing.
 """
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -14,15 +13,19 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._docstring import Substitution
+
 # dataset -> file -> (canonical URL, sha256)
 SOURCES = {
     "adult": {
         "adult.data": (
-            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.data",
+            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
+            "adult.data",
             "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
         ),
         "adult.test": (
-            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.test",
+            "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
+            "adult.test",
             "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05",
         ),
     },
@@ -73,21 +76,15 @@ def get_data_home(data_home=None):
     return Path(data_home).expanduser()
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fetch_file(dataset, name, data_home, download_if_missing):
     """Path of a verified dataset file, downloading it if needed."""
+    import pooch  # downloads to a temporary file, checks the hash, then moves
+
     url, sha256 = SOURCES[dataset][name]
     folder = get_data_home(data_home) / dataset
     path = folder / name
     if path.exists():
-        found = _sha256(path)
+        found = pooch.file_hash(path, alg="sha256")
         if found != sha256:
             raise OSError(
                 f"{path} has SHA-256 {found}, expected {sha256}: the file is "
@@ -100,15 +97,17 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
             f"there (from {url}), or point data_home / SKLEARN_DWB_DATA at a "
             "folder that holds it."
         )
-    import pooch  # downloads to a temporary file, checks the hash, then moves
-
     base = os.environ.get(BASE_URL_VARIABLE)
     if base:
         url = f"{base.rstrip('/')}/{dataset}/{name}"
     folder.mkdir(parents=True, exist_ok=True)
     try:
         pooch.retrieve(
-            url, known_hash=f"sha256:{sha256}", fname=name, path=folder, progressbar=False
+            url,
+            known_hash=f"sha256:{sha256}",
+            fname=name,
+            path=folder,
+            progressbar=False,
         )
     except ValueError as error:  # hash mismatch: pooch removes the file
         raise OSError(f"Refused {url}: {error}") from error
@@ -139,17 +138,51 @@ def _bunch(frame, target, sensitive, description, return_X_y, as_frame):
     )
 
 
+# Parameter and return descriptions shared by the loaders' docstrings.
+_LOADER_DOCS = {
+    "data_home": """data_home : str or path-like, default=None
+    See :func:`get_data_home`.""",
+    "download_if_missing": """download_if_missing : bool, default=True
+    Download missing files from the canonical source.""",
+    "return_X_y": """return_X_y : bool, default=False
+    Return ``(X, y)`` instead of a Bunch.""",
+    "as_frame": """as_frame : bool, default=True
+    Return pandas objects; else numpy arrays (object dtype for ``X``).""",
+    "returns": """data : sklearn.utils.Bunch
+    ``data`` (features), ``target``, ``frame``, ``feature_names``,
+    ``target_names``, ``sensitive_features`` (the column names) and
+    ``DESCR``. ``(X, y)`` with ``return_X_y=True``.""",
+}
+
+
 ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num",
-    "marital-status", "occupation", "relationship", "race", "sex",
-    "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
-]  # fmt: skip
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
+]
 
 
+@Substitution(**_LOADER_DOCS)
 def fetch_adult(
-    *, subset="train", data_home=None, download_if_missing=True, return_X_y=False,
+    *,
+    subset="train",
+    data_home=None,
+    download_if_missing=True,
+    return_X_y=False,
     as_frame=True,
-):  # fmt: skip
+):
     """Load the UCI Adult census income data (32,561 train + 16,281 test rows).
 
     Target ``income``: 1 for ">50K", else 0. Sensitive columns: ``sex``
@@ -162,21 +195,14 @@ def fetch_adult(
     subset : {"train", "test", "all"}, default="train"
         The official split: ``adult.data``, ``adult.test``, or both (train
         rows first).
-    data_home : str or path-like, default=None
-        See :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        Download missing files from the canonical source.
-    return_X_y : bool, default=False
-        Return ``(X, y)`` instead of a Bunch.
-    as_frame : bool, default=True
-        Return pandas objects; else numpy arrays (object dtype for ``X``).
+    %(data_home)s
+    %(download_if_missing)s
+    %(return_X_y)s
+    %(as_frame)s
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        ``data`` (features), ``target``, ``frame``, ``feature_names``,
-        ``target_names``, ``sensitive_features`` (the column names) and
-        ``DESCR``. ``(X, y)`` with ``return_X_y=True``.
+    %(returns)s
 
     Examples
     --------
@@ -196,9 +222,13 @@ def fetch_adult(
     for name in files:
         path = _fetch_file("adult", name, data_home, download_if_missing)
         part = pd.read_csv(
-            path, names=ADULT_COLUMNS, sep=",", skipinitialspace=True,
-            na_values="?", comment="|",
-        )  # fmt: skip
+            path,
+            names=ADULT_COLUMNS,
+            sep=",",
+            skipinitialspace=True,
+            na_values="?",
+            comment="|",
+        )
         parts.append(part.dropna(subset=["income"]))
     frame = pd.concat(parts, ignore_index=True)
     frame["income"] = frame["income"].str.rstrip(".").eq(">50K").astype(np.int64)
@@ -209,15 +239,30 @@ def fetch_adult(
 
 # ProPublica's columns that identify people (names, birth dates, case numbers).
 COMPAS_IDENTIFYING = [
-    "id", "name", "first", "last", "dob", "c_case_number", "r_case_number",
+    "id",
+    "name",
+    "first",
+    "last",
+    "dob",
+    "c_case_number",
+    "r_case_number",
     "vr_case_number",
-]  # fmt: skip
+]
 COMPAS_FEATURES = [
-    "sex", "age", "age_cat", "race", "juv_fel_count", "juv_misd_count",
-    "juv_other_count", "priors_count", "c_charge_degree", "c_charge_desc",
-]  # fmt: skip
+    "sex",
+    "age",
+    "age_cat",
+    "race",
+    "juv_fel_count",
+    "juv_misd_count",
+    "juv_other_count",
+    "priors_count",
+    "c_charge_degree",
+    "c_charge_desc",
+]
 
 
+@Substitution(**_LOADER_DOCS)
 def fetch_compas(
     *, data_home=None, download_if_missing=True, return_X_y=False, as_frame=True
 ):
@@ -234,19 +279,14 @@ def fetch_compas(
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        See :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        Download missing files from the canonical source.
-    return_X_y : bool, default=False
-        Return ``(X, y)`` instead of a Bunch.
-    as_frame : bool, default=True
-        Return pandas objects; else numpy arrays.
+    %(data_home)s
+    %(download_if_missing)s
+    %(return_X_y)s
+    %(as_frame)s
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        As :func:`fetch_adult`.
+    %(returns)s
 
     Examples
     --------
@@ -267,20 +307,41 @@ def fetch_compas(
     )
     frame = raw.loc[keep, COMPAS_FEATURES + ["two_year_recid"]].reset_index(drop=True)
     return _bunch(
-        frame, "two_year_recid", ["race", "sex"], fetch_compas.__doc__, return_X_y,
+        frame,
+        "two_year_recid",
+        ["race", "sex"],
+        fetch_compas.__doc__,
+        return_X_y,
         as_frame,
-    )  # fmt: skip
+    )
 
 
 GERMAN_COLUMNS = [
-    "checking_account", "duration", "credit_history", "purpose", "credit_amount",
-    "savings", "employment_since", "installment_rate", "personal_status",
-    "other_debtors", "residence_since", "property", "age", "other_installments",
-    "housing", "existing_credits", "job", "people_liable", "telephone",
-    "foreign_worker", "credit",
-]  # fmt: skip
+    "checking_account",
+    "duration",
+    "credit_history",
+    "purpose",
+    "credit_amount",
+    "savings",
+    "employment_since",
+    "installment_rate",
+    "personal_status",
+    "other_debtors",
+    "residence_since",
+    "property",
+    "age",
+    "other_installments",
+    "housing",
+    "existing_credits",
+    "job",
+    "people_liable",
+    "telephone",
+    "foreign_worker",
+    "credit",
+]
 
 
+@Substitution(**_LOADER_DOCS)
 def fetch_german(
     *, data_home=None, download_if_missing=True, return_X_y=False, as_frame=True
 ):
@@ -296,19 +357,14 @@ def fetch_german(
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        See :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        Download missing files from the canonical source.
-    return_X_y : bool, default=False
-        Return ``(X, y)`` instead of a Bunch.
-    as_frame : bool, default=True
-        Return pandas objects; else numpy arrays.
+    %(data_home)s
+    %(download_if_missing)s
+    %(return_X_y)s
+    %(as_frame)s
 
     Returns
     -------
-    data : sklearn.utils.Bunch
-        As :func:`fetch_adult`.
+    %(returns)s
 
     Examples
     --------

@@ -1,8 +1,9 @@
 """Benchmark DwB against fairlearn's mitigators on real data.
 
-Run ``python -m sklearn_dwb.benchmark`` (or ``sklearn-dwb-benchmark``). For
-every task (dataset, sensitive feature) and seed, every method is fitted on
-the same training split and scored on the same test split:
+Run ``python benchmarks/run.py`` from the repository root (``--help`` lists
+the options; the ``benchmark`` extra installs what it needs beyond the
+package). For every task (dataset, sensitive feature) and seed, every method
+is fitted on the same training split and scored on the same test split:
 
 - unmitigated LogisticRegression, and the network DwB uses (strength 0);
 - DwB students over a ``trigger_strength`` grid for both targets, and each
@@ -40,12 +41,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
-from ._classifier import BackdoorDebiasClassifier
-from ._trigger import plan_stamps
-from ._version import __version__
-from .datasets import fetch_adult, fetch_compas, fetch_german, make_tabular_encoder
-from .metrics import FAIRNESS_METRICS
+from sklearn_dwb import BackdoorDebiasClassifier, __version__
+from sklearn_dwb._trigger import append_triggers, plan_stamps
+from sklearn_dwb.datasets import (
+    fetch_adult,
+    fetch_compas,
+    fetch_german,
+    make_tabular_encoder,
+)
+from sklearn_dwb.metrics import FAIRNESS_METRICS
 
+PROG = "python benchmarks/run.py"
 STRENGTHS = (0.25, 0.5, 1.0)
 # ExponentiatedGradient iterations (network fits) with the network as base
 # estimator; fairlearn's default of 50 is kept for LogisticRegression.
@@ -58,21 +64,32 @@ RESULT_COLUMNS = ["task", "method", "family", "seed", *METRICS, "fit_time_s"]
 # ----------------------------------------------------------------- tasks
 def _adult(seed, column, binarise):
     train, test = fetch_adult(subset="train"), fetch_adult(subset="test")
-    return (train.data, test.data, train.target.to_numpy(), test.target.to_numpy(),
-            binarise(train.data[column]), binarise(test.data[column]))  # fmt: skip
+    return (
+        train.data,
+        test.data,
+        train.target.to_numpy(),
+        test.target.to_numpy(),
+        binarise(train.data[column]),
+        binarise(test.data[column]),
+    )
 
 
 def _split(data, seed, groups):
     return train_test_split(
-        data.data, data.target.to_numpy(), groups, test_size=0.3,
-        stratify=data.target, random_state=seed,
-    )  # fmt: skip
+        data.data,
+        data.target.to_numpy(),
+        groups,
+        test_size=0.3,
+        stratify=data.target,
+        random_state=seed,
+    )
 
 
 def _compas_race(seed):
     data = fetch_compas()
     keep = data.data["race"].isin(["African-American", "Caucasian"]).to_numpy()
-    data.data, data.target = data.data[keep].reset_index(drop=True), data.target[keep]
+    data.data = data.data[keep].reset_index(drop=True)
+    data.target = data.target[keep]
     return _split(data, seed, data.data["race"].to_numpy())
 
 
@@ -84,12 +101,17 @@ def _german(seed, column):
     return _split(data, seed, groups)
 
 
+def _as_array(groups):
+    return groups.to_numpy()
+
+
+def _white_or_not(groups):
+    return np.where(groups == "White", "White", "non-White")
+
+
 TASKS = {
-    "adult-sex": functools.partial(_adult, column="sex", binarise=lambda s: s.to_numpy()),
-    "adult-race": functools.partial(
-        _adult, column="race",
-        binarise=lambda s: np.where(s == "White", "White", "non-White"),
-    ),  # fmt: skip
+    "adult-sex": functools.partial(_adult, column="sex", binarise=_as_array),
+    "adult-race": functools.partial(_adult, column="race", binarise=_white_or_not),
     "compas-race": _compas_race,
     "german-sex": functools.partial(_german, column="sex"),
     "german-age": functools.partial(_german, column="age"),
@@ -143,7 +165,8 @@ def run_dwb(data, seed, target, strength):
             seed, trigger_strength=strength, target=target, keep_teacher=True
         ).fit(X, y)
     )
-    clean = np.hstack([X_test, np.zeros((len(X_test), len(model.trigger_plan_)), np.float32)])
+    # the teacher on clean inputs: every trigger column at zero
+    clean = append_triggers(X_test, len(model.trigger_plan_))
     teacher = model.classes_[model.teacher_.predict_proba(clean).argmax(axis=1)]
     name = f"dwb_{target}_{strength:g}"
     return [
@@ -159,13 +182,19 @@ def run_undersampling(data, seed):
 
     def fit():
         stamped = plan_stamps(
-            group_codes, class_codes, (len(groups), len(classes)), np.ones(len(y)),
-            "global", 1.0, np.random.default_rng(seed),
-        ).stamped  # fmt: skip
+            group_codes=group_codes,
+            class_codes=class_codes,
+            shape=(len(groups), len(classes)),
+            weights=np.ones(len(y)),
+            target="global",
+            strength=1.0,
+            rng=np.random.default_rng(seed),
+        ).stamped
         return _network(seed, trigger_strength=0).fit(X[~stamped], y[~stamped])
 
     model, seconds = _timed(fit)
-    return [("undersampling", "deletion / reweighing", model.predict(X_test), seconds)]
+    y_pred = model.predict(X_test)
+    return [("undersampling", "deletion / reweighing", y_pred, seconds)]
 
 
 def reweighing_weights(y, groups):
@@ -185,7 +214,6 @@ def reweighing_weights(y, groups):
 
     Examples
     --------
-    >>> from sklearn_dwb.benchmark import reweighing_weights
     >>> reweighing_weights([1, 1, 1, 0], ["a", "a", "b", "b"]).round(2).tolist()
     [0.75, 0.75, 1.5, 0.5]
     """
@@ -207,7 +235,8 @@ def run_reweighing(data, seed):
         return _network(seed, trigger_strength=0).fit(X, y, sample_weight=weight)
 
     model, seconds = _timed(fit)
-    return [("reweighing", "deletion / reweighing", model.predict(X_test), seconds)]
+    y_pred = model.predict(X_test)
+    return [("reweighing", "deletion / reweighing", y_pred, seconds)]
 
 
 def run_fairlearn(data, seed, method, constraint, base):
@@ -229,13 +258,16 @@ def run_fairlearn(data, seed, method, constraint, base):
     constraints = {"dp": DemographicParity, "eo": EqualizedOdds}[constraint]
     if method == "threshold":
         model = ThresholdOptimizer(
-            estimator=make_base(), constraints="equalized_odds",
+            estimator=make_base(),
+            constraints="equalized_odds",
             predict_method="predict_proba",
-        )  # fmt: skip
+        )
     elif method == "eg":
         # each iteration is one base fit: bound the network variant's cost
         max_iter = EG_NETWORK_MAX_ITER if base == "network" else 50
-        model = ExponentiatedGradient(make_base(), constraints=constraints(), max_iter=max_iter)
+        model = ExponentiatedGradient(
+            make_base(), constraints=constraints(), max_iter=max_iter
+        )
     else:
         model = GridSearch(make_base(), constraints=constraints(), grid_size=10)
     model, seconds = _timed(lambda: model.fit(X, y, sensitive_features=g))
@@ -245,43 +277,52 @@ def run_fairlearn(data, seed, method, constraint, base):
         y_pred = model.predict(X_test, random_state=seed)
     else:
         y_pred = model.predict(X_test)
-    return [(f"{method}_{constraint}_{base}", "fairlearn", np.asarray(y_pred), seconds)]
+    name = f"{method}_{constraint}_{base}"
+    return [(name, "fairlearn", np.asarray(y_pred), seconds)]
+
+
+def _dwb_job(target, strength):
+    name = f"dwb_{target}_{strength:g}"
+    return name, functools.partial(run_dwb, target=target, strength=strength)
+
+
+def _fairlearn_job(method, constraint, base):
+    name = f"{method}_{constraint}_{base}"
+    run = functools.partial(
+        run_fairlearn, method=method, constraint=constraint, base=base
+    )
+    return name, run
 
 
 def jobs(quick=False):
     """Every (name, run function) pair; the name is the method the run
     reports first (DwB runs report their teacher too)."""
-    if quick:
-        return [
-            ("logistic_regression", run_logistic_regression),
-            ("network", run_network),
-            ("dwb_global_1", functools.partial(run_dwb, target="global", strength=1.0)),
-            ("undersampling", run_undersampling),
-            ("reweighing", run_reweighing),
-            ("eg_eo_lr", functools.partial(run_fairlearn, method="eg", constraint="eo", base="lr")),
-            ("threshold_eo_lr", functools.partial(
-                run_fairlearn, method="threshold", constraint="eo", base="lr")),
-        ]  # fmt: skip
-    runs = [
+    baselines = [
         ("logistic_regression", run_logistic_regression),
         ("network", run_network),
     ]
-    for target in TARGETS:
-        for strength in STRENGTHS:
-            runs.append(
-                (f"dwb_{target}_{strength:g}",
-                 functools.partial(run_dwb, target=target, strength=strength))
-            )  # fmt: skip
-    runs += [("undersampling", run_undersampling), ("reweighing", run_reweighing)]
-    for method, constraint, base in [
-        ("eg", "dp", "lr"), ("eg", "eo", "lr"), ("grid", "eo", "lr"),
-        ("threshold", "eo", "lr"), ("eg", "dp", "network"), ("eg", "eo", "network"),
-    ]:  # fmt: skip
-        runs.append(
-            (f"{method}_{constraint}_{base}",
-             functools.partial(run_fairlearn, method=method, constraint=constraint, base=base))
-        )  # fmt: skip
-    return runs
+    deletion = [("undersampling", run_undersampling), ("reweighing", run_reweighing)]
+    if quick:
+        return [
+            *baselines,
+            _dwb_job("global", 1.0),
+            *deletion,
+            _fairlearn_job("eg", "eo", "lr"),
+            _fairlearn_job("threshold", "eo", "lr"),
+        ]
+    dwb = [_dwb_job(target, strength) for target in TARGETS for strength in STRENGTHS]
+    fairlearn = [
+        _fairlearn_job(*spec)
+        for spec in [
+            ("eg", "dp", "lr"),
+            ("eg", "eo", "lr"),
+            ("grid", "eo", "lr"),
+            ("threshold", "eo", "lr"),
+            ("eg", "dp", "network"),
+            ("eg", "eo", "network"),
+        ]
+    ]
+    return [*baselines, *dwb, *deletion, *fairlearn]
 
 
 def evaluate(y_true, y_pred, groups):
@@ -302,13 +343,17 @@ def _run_job(task, seed, run):
     torch.set_num_threads(1)  # one core per run; parallel runs share the machine
     try:
         data = load_task(task, seed)
-        rows = []
-        for method, family, y_pred, seconds in run(data, seed):
-            rows.append(
-                {"task": task, "method": method, "family": family, "seed": seed,
-                 **evaluate(data[3], y_pred, data[5]), "fit_time_s": seconds}
-            )  # fmt: skip
-        return rows
+        return [
+            {
+                "task": task,
+                "method": method,
+                "family": family,
+                "seed": seed,
+                **evaluate(data[3], y_pred, data[5]),
+                "fit_time_s": seconds,
+            }
+            for method, family, y_pred, seconds in run(data, seed)
+        ]
     finally:
         torch.set_num_threads(threads)  # in-process runs (n_jobs=1) leave no trace
 
@@ -351,6 +396,16 @@ def _fmt(mean, std):
     return f"{mean:.3f} ± {std:.3f}" if np.isfinite(std) else f"{mean:.3f}"
 
 
+SHOWN = {
+    "accuracy": "accuracy",
+    "equalized_odds_difference": "EOD",
+    "demographic_parity_difference": "DPD",
+    "equal_opportunity_difference": "EOpD",
+    "group_balanced_accuracy": "EACC",
+    "fit_time_s": "fit time (s)",
+}
+
+
 def write_summary(results, path, command):
     summary = summarise(results)
     lines = [
@@ -366,26 +421,25 @@ def write_summary(results, path, command):
         "EACC = mean accuracy over (group, class) cells.",
         "",
     ]
-    shown = {
-        "accuracy": "accuracy", "equalized_odds_difference": "EOD",
-        "demographic_parity_difference": "DPD", "equal_opportunity_difference": "EOpD",
-        "group_balanced_accuracy": "EACC", "fit_time_s": "fit time (s)",
-    }  # fmt: skip
     for task, part in summary.groupby(level="task", sort=False):
-        table = pd.DataFrame(
-            {label: [_fmt(m, s) for m, s in zip(part[(col, "mean")], part[(col, "std")])]
-             for col, label in shown.items()},
-            index=part.index.droplevel("task"),
-        )  # fmt: skip
+        columns = {
+            label: [
+                _fmt(mean, std)
+                for mean, std in zip(
+                    part[(col, "mean")], part[(col, "std")], strict=True
+                )
+            ]
+            for col, label in SHOWN.items()
+        }
+        table = pd.DataFrame(columns, index=part.index.droplevel("task"))
         table["seeds"] = part[("n_seeds", "")].to_numpy()
         lines += [f"## {task}", "", table.reset_index().to_markdown(index=False), ""]
     best = best_under_bound(results)
-    lines += [
-        "## Best accuracy at EOD <= 0.05 (means over seeds)",
-        "",
-        best.reset_index().to_markdown(index=False, floatfmt=".3f") if len(best) else "none",
-        "",
-    ]
+    if len(best):
+        best_table = best.reset_index().to_markdown(index=False, floatfmt=".3f")
+    else:
+        best_table = "none"
+    lines += ["## Best accuracy at EOD <= 0.05 (means over seeds)", "", best_table, ""]
     Path(path).write_text("\n".join(lines))
 
 
@@ -399,7 +453,8 @@ FAMILY_STYLE = {
 
 
 def plot_pareto(results, task, path):
-    """Accuracy against EOD and DPD, one marker per method, error bars over seeds."""
+    """Accuracy against EOD and DPD, one marker per method, error bars over
+    seeds."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -417,13 +472,18 @@ def plot_pareto(results, task, path):
         for family, rows in stats.groupby(level="family"):
             color, marker = FAMILY_STYLE.get(family, ("grey", "x"))
             ax.errorbar(
-                rows[(metric, "mean")], rows[("accuracy", "mean")],
-                xerr=rows[(metric, "std")].fillna(0), yerr=rows[("accuracy", "std")].fillna(0),
-                fmt=marker, color=color, label=family, capsize=2,
-            )  # fmt: skip
+                rows[(metric, "mean")],
+                rows[("accuracy", "mean")],
+                xerr=rows[(metric, "std")].fillna(0),
+                yerr=rows[("accuracy", "std")].fillna(0),
+                fmt=marker,
+                color=color,
+                label=family,
+                capsize=2,
+            )
             for (_, method), row in rows.iterrows():
-                ax.annotate(method, (row[(metric, "mean")], row[("accuracy", "mean")]),
-                            fontsize=6, alpha=0.7)  # fmt: skip
+                point = (row[(metric, "mean")], row[("accuracy", "mean")])
+                ax.annotate(method, point, fontsize=6, alpha=0.7)
         ax.set_xlabel(f"{label} (lower is fairer)")
     axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=8)
@@ -434,38 +494,49 @@ def plot_pareto(results, task, path):
 
 
 # ------------------------------------------------------------------ main
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "DwB against fairlearn's mitigators on Adult, COMPAS and German credit."
+        ),
+    )
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=None)
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="number of seeds (0, 1, ...)"
+    )
+    parser.add_argument("--output-dir", default="benchmark_results")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="parallel runs (processes)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small subset for CI: german-sex and compas-race, one seed, 7 methods",
+    )
+    return parser
+
+
 def main(argv=None):
-    """Run the benchmark (the ``sklearn-dwb-benchmark`` command).
+    """Run the benchmark.
 
     Parameters
     ----------
     argv : list of str, default=None
-        Command-line arguments (``--help`` lists them); ``sys.argv`` if None.
+        Command-line arguments (``--help`` lists them); ``sys.argv[1:]`` if
+        None.
 
     Returns
     -------
     pandas.DataFrame
         The raw results of the tasks run, one row per task, method and seed.
-
-    Examples
-    --------
-    >>> from sklearn_dwb.benchmark import main
-    >>> main(["--quick", "--output-dir", "benchmark_results"])  # doctest: +SKIP
     """
-    parser = argparse.ArgumentParser(
-        prog="sklearn-dwb-benchmark",
-        description="DwB against fairlearn's mitigators on Adult, COMPAS and German credit.",
-    )
-    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=None)
-    parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--output-dir", default="benchmark_results")
-    parser.add_argument("--n-jobs", type=int, default=1, help="parallel runs (processes)")
-    parser.add_argument(
-        "--quick", action="store_true",
-        help="a small subset for CI: german-sex and compas-race, one seed, 7 methods",
-    )  # fmt: skip
-    args = parser.parse_args(argv)
-    tasks = args.tasks or (["german-sex", "compas-race"] if args.quick else list(TASKS))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(argv)
+    if args.tasks:
+        tasks = args.tasks
+    else:
+        tasks = ["german-sex", "compas-race"] if args.quick else list(TASKS)
     seeds = range(1 if args.quick else args.seeds)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -473,7 +544,9 @@ def main(argv=None):
     done = set()
     if csv.exists():
         previous = pd.read_csv(csv)
-        done = set(zip(previous["task"], previous["method"], previous["seed"]))
+        done = set(
+            zip(previous["task"], previous["method"], previous["seed"], strict=True)
+        )
     todo = [
         (task, seed, name, run)
         for task in tasks
@@ -488,22 +561,26 @@ def main(argv=None):
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")
-    outputs = parallel(delayed(_run_job)(task, seed, run) for task, seed, _, run in todo)
+    outputs = parallel(
+        delayed(_run_job)(task, seed, run) for task, seed, _, run in todo
+    )
     for count, rows in enumerate(outputs, start=1):
         frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
         frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
         for row in rows:
             print(
-                f"[{count}/{len(todo)}] {row['task']} {row['method']} seed {row['seed']}: "
-                f"accuracy {row['accuracy']:.3f}, EOD {row['equalized_odds_difference']:.3f}, "
-                f"DPD {row['demographic_parity_difference']:.3f}, {row['fit_time_s']:.1f} s",
+                f"[{count}/{len(todo)}] {row['task']} {row['method']} "
+                f"seed {row['seed']}: accuracy {row['accuracy']:.3f}, "
+                f"EOD {row['equalized_odds_difference']:.3f}, "
+                f"DPD {row['demographic_parity_difference']:.3f}, "
+                f"{row['fit_time_s']:.1f} s",
                 flush=True,
             )
 
     results = pd.read_csv(csv)
     results = results[results["task"].isin(tasks)]
-    command = "python -m sklearn_dwb.benchmark " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_summary(results, out / "summary.md", command.strip())
+    command = " ".join([PROG, *argv])
+    write_summary(results, out / "summary.md", command)
     try:
         for task in tasks:
             plot_pareto(results, task, out / f"pareto_{task}.png")
@@ -511,3 +588,12 @@ def main(argv=None):
         print("matplotlib is not installed: no plots (pip install matplotlib)")
     print(f"results: {csv}, summary: {out / 'summary.md'}")
     return results
+
+
+if __name__ == "__main__":
+    # Parallel workers (--n-jobs) look the run functions up by module and name,
+    # which __main__ does not allow: run them from this file imported as the
+    # module ``run`` (its folder is first on sys.path, in the workers too).
+    import run
+
+    run.main()
