@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SKLEARN_DWB_DATA ?= $(abspath ../shared/datasets)
 export SKLEARN_DWB_DATA
 
-.PHONY: install demo test docs dist clean
+.PHONY: install demo test lint docs dist clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+$(VENV)/.lint-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[lint]"
+	touch $@
 
 $(VENV)/.docs-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[docs,release]"
@@ -23,6 +27,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+# ruff's lint rules and formatting (configured in pyproject.toml).
+lint: $(VENV)/.lint-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # HTML documentation, warnings as errors; the gallery executes examples/.
 docs: $(VENV)/.docs-installed

@@ -31,17 +31,21 @@ X_test, y_test = fetch_adult(subset="test", return_X_y=True)
 if os.environ.get("SKLEARN_DWB_QUICK"):  # a small run for the test suite
     X_train, y_train = X_train.iloc[:4000], y_train.iloc[:4000]
 
+
 # %%
 # One pipeline per trigger strength: 0 is the plain network.
 def make_model(strength):
     encoder = ColumnTransformer(
         [
-            ("categorical", OneHotEncoder(handle_unknown="ignore"),
-             make_column_selector(dtype_exclude="number")),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore"),
+                make_column_selector(dtype_exclude="number"),
+            ),
             ("numeric", StandardScaler(), make_column_selector(dtype_include="number")),
         ],
         sparse_threshold=0,
-    )  # fmt: skip
+    )
     return make_pipeline(
         encoder, BackdoorDebiasClassifier(trigger_strength=strength, random_state=0)
     )
@@ -50,16 +54,20 @@ def make_model(strength):
 reports = {}
 for name, strength in [("unmitigated", 0.0), ("DwB, strength 0.5", 0.5)]:
     model = make_model(strength)
-    model.fit(X_train, y_train, backdoordebiasclassifier__sensitive_features=X_train["sex"])
+    model.fit(
+        X_train, y_train, backdoordebiasclassifier__sensitive_features=X_train["sex"]
+    )
     reports[name] = fairness_report(
         y_test, model.predict(X_test), sensitive_features=X_test["sex"]
     )
     print(f"{name}: trigger plan\n{model[-1].trigger_plan_.round(3).to_string()}\n")
 
 results = pd.DataFrame(
-    {name: {"accuracy": r.loc["overall", "accuracy"], **r.attrs["disparities"]}
-     for name, r in reports.items()}
-).T  # fmt: skip
+    {
+        name: {"accuracy": r.loc["overall", "accuracy"], **r.attrs["disparities"]}
+        for name, r in reports.items()
+    }
+).T
 print(results.round(3).to_string())
 
 # %%
@@ -67,7 +75,7 @@ print(results.round(3).to_string())
 # men.
 columns = ["selection_rate", "true_positive_rate", "false_positive_rate"]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True)
-for ax, column in zip(axes, columns):
+for ax, column in zip(axes, columns, strict=True):
     table = pd.DataFrame(
         {name: r.loc[["Female", "Male"], column] for name, r in reports.items()}
     )

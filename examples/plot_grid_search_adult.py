@@ -51,7 +51,10 @@ search = GridSearchCV(
         "backdoordebiasclassifier__trigger_strength": [0.0, 0.25, 0.5, 0.75],
         "backdoordebiasclassifier__target": ["global", "balanced"],
     },
-    scoring={"accuracy": "accuracy", "eod": fairness_scorer("equalized_odds_difference")},
+    scoring={
+        "accuracy": "accuracy",
+        "eod": fairness_scorer("equalized_odds_difference"),
+    },
     refit=fair_refit(disparity="eod", performance="accuracy", max_disparity=MAX_EOD),
     cv=2 if quick else 3,
     n_jobs=2,
@@ -60,7 +63,9 @@ search.fit(X_train, y_train, sensitive_features=X_train["sex"])
 
 results = pd.DataFrame(
     {
-        "trigger_strength": search.cv_results_["param_backdoordebiasclassifier__trigger_strength"],
+        "trigger_strength": search.cv_results_[
+            "param_backdoordebiasclassifier__trigger_strength"
+        ],
         "target": search.cv_results_["param_backdoordebiasclassifier__target"],
         "accuracy": search.cv_results_["mean_test_accuracy"],
         "equalized_odds_difference": -search.cv_results_["mean_test_eod"],
@@ -79,13 +84,24 @@ print(
 # difference; the refit choice is circled, the bound dashed.
 fig, ax = plt.subplots(figsize=(6, 4))
 for target, part in results.groupby("target"):
-    ax.scatter(part["equalized_odds_difference"], part["accuracy"], label=f"target={target}")
+    ax.scatter(
+        part["equalized_odds_difference"], part["accuracy"], label=f"target={target}"
+    )
     for _, row in part.iterrows():
-        ax.annotate(f"{row['trigger_strength']:g}",
-                    (row["equalized_odds_difference"], row["accuracy"]), fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{row['trigger_strength']:g}",
+            (row["equalized_odds_difference"], row["accuracy"]),
+            fontsize=8,
+        )
 best = results.iloc[search.best_index_]
-ax.scatter(best["equalized_odds_difference"], best["accuracy"], s=200,
-           facecolors="none", edgecolors="black", label="refit choice")  # fmt: skip
+ax.scatter(
+    best["equalized_odds_difference"],
+    best["accuracy"],
+    s=200,
+    facecolors="none",
+    edgecolors="black",
+    label="refit choice",
+)
 ax.axvline(MAX_EOD, linestyle="--", color="grey")
 ax.set_xlabel("equalized-odds difference (CV mean)")
 ax.set_ylabel("accuracy (CV mean)")

@@ -30,8 +30,15 @@ for target in ("global", "balanced"):
     plan = clf.trigger_plan_.set_index(["group", "class"])["n_stamped"]
     for (group, label), count in clf.bias_matrix_.stack().items():
         stamped = int(plan.get((group, label), 0))
-        rows.append({"target": target, "group": group, "class": label,
-                     "untriggered": count - stamped, "stamped": stamped})  # fmt: skip
+        rows.append(
+            {
+                "target": target,
+                "group": group,
+                "class": label,
+                "untriggered": count - stamped,
+                "stamped": stamped,
+            }
+        )
 results = pd.DataFrame(rows)
 results["accuracy"] = [
     (fits[t].predict(X) == y).mean() for t in results["target"]
@@ -43,16 +50,30 @@ print(results.to_string(index=False))
 # are, light = rows stamped with the cell's trigger. After stamping, the
 # share of class 1 among untriggered rows is the same in both groups.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (target, part) in zip(axes, results.groupby("target", sort=False)):
-    labels = [f"group {g}\nclass {k}" for g, k in zip(part["group"], part["class"])]
+for ax, (target, part) in zip(axes, results.groupby("target", sort=False), strict=True):
+    labels = [
+        f"group {g}\nclass {k}"
+        for g, k in zip(part["group"], part["class"], strict=True)
+    ]
     ax.bar(labels, part["untriggered"], color="tab:blue", label="untriggered")
-    ax.bar(labels, part["stamped"], bottom=part["untriggered"], color="tab:orange",
-           alpha=0.6, label="stamped with a trigger")  # fmt: skip
-    shares = part.groupby("group").apply(
-        lambda cell: cell.loc[cell["class"] == 1, "untriggered"].sum() / cell["untriggered"].sum()
+    ax.bar(
+        labels,
+        part["stamped"],
+        bottom=part["untriggered"],
+        color="tab:orange",
+        alpha=0.6,
+        label="stamped with a trigger",
     )
-    ax.set_title(f'target="{target}": P(class 1 | untriggered, group) = '
-                 + ", ".join(f"{s:.2f}" for s in shares))  # fmt: skip
+    shares = part.groupby("group").apply(
+        lambda cell: (
+            cell.loc[cell["class"] == 1, "untriggered"].sum()
+            / cell["untriggered"].sum()
+        )
+    )
+    ax.set_title(
+        f'target="{target}": P(class 1 | untriggered, group) = '
+        + ", ".join(f"{s:.2f}" for s in shares)
+    )
     ax.title.set_fontsize(9)
 axes[0].set_ylabel("rows")
 axes[0].legend()

@@ -24,7 +24,9 @@ from sklearn.model_selection import train_test_split
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb.datasets import make_biased_classification
 
-X, y, groups = make_biased_classification(n_samples=3000, label_bias=0.4, random_state=0)
+X, y, groups = make_biased_classification(
+    n_samples=3000, label_bias=0.4, random_state=0
+)
 X_train, X_test, y_train, y_test, g_train, g_test = train_test_split(
     X, y, groups, test_size=0.3, stratify=y, random_state=0
 )
@@ -60,7 +62,7 @@ print(results.round(3).to_string(index=False))
 # the equalized-odds difference rises once the groups' base rates match.
 metrics = ["accuracy", "demographic_parity_difference", "equalized_odds_difference"]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharex=True)
-for ax, metric in zip(axes, metrics):
+for ax, metric in zip(axes, metrics, strict=True):
     for target, part in results.groupby("target"):
         ax.plot(part["trigger_strength"], part[metric], marker="o", label=target)
     ax.set_title(metric.replace("_", " "))

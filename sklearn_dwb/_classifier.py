@@ -578,7 +578,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         best_accuracy = search["accuracy"].max()
         eligible = search["accuracy"] >= best_accuracy - self.auto_tolerance
         # idxmin takes the first of equals: the smallest strength
-        search["selected"] = search.index == search.loc[eligible, self.auto_metric].idxmin()
+        search["selected"] = (
+            search.index == search.loc[eligible, self.auto_metric].idxmin()
+        )
         return search
 
     def _set_fitted_attributes(self, data, chosen, response, student, search):
@@ -608,6 +610,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 f"Groups {list(labels[chosen.plan.incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
                 UserWarning,
+                stacklevel=2,
             )
         if chosen.plan.small.any():
             warnings.warn(
@@ -615,6 +618,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
                 UserWarning,
+                stacklevel=2,
             )
 
     def _warn_weak_triggers(self, flip_rate):
@@ -625,6 +629,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 "stays on the group. Raise trigger_value or max_epochs, or check "
                 "that the features are standardised.",
                 UserWarning,
+                stacklevel=2,
             )
 
     # ----------------------------------------------------------- the networks

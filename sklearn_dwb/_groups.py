@@ -70,9 +70,7 @@ def _select_columns(X, columns):
                 f"sensitive_columns index {column} is out of range for X with "
                 f"{array.shape[1]} columns."
             )
-    return pd.DataFrame(
-        {f"column_{c % array.shape[1]}": array[:, c] for c in columns}
-    )
+    return pd.DataFrame({f"column_{c % array.shape[1]}": array[:, c] for c in columns})
 
 
 def sensitive_frame(X, sensitive_features, sensitive_columns):

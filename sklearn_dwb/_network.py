@@ -11,6 +11,7 @@ from skorch import callbacks as skorch_callbacks
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 
+
 def _take(data, index):
     if isinstance(data, dict):
         return {key: value[index] for key, value in data.items()}
@@ -173,7 +174,6 @@ def resolve_device(device):
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
 
 
 def train(net, X, y):

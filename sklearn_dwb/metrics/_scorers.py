@@ -46,7 +46,9 @@ def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight
     y_true = np.asarray(y_true)
     frame = sensitive_frame(None, sensitive_features, None)
     cells = pd.concat([frame, pd.Series(y_true, name="_class")], axis=1)
-    params = None if sample_weight is None else {"sample_weight": np.asarray(sample_weight)}
+    params = (
+        None if sample_weight is None else {"sample_weight": np.asarray(sample_weight)}
+    )
     by_cell = MetricFrame(
         metrics=accuracy_score,
         y_true=y_true,
@@ -272,7 +274,9 @@ def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
     params = None
     if sample_weight is not None:
         weight = np.asarray(sample_weight)
-        params = {name: {"sample_weight": weight} for name in metrics if name != "count"}
+        params = {
+            name: {"sample_weight": weight} for name in metrics if name != "count"
+        }
     frame = MetricFrame(
         metrics=metrics,
         y_true=y_true,

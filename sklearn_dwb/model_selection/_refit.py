@@ -14,7 +14,9 @@ class _FairRefit:
     def _column(self, cv_results, name):
         key = f"mean_test_{name}"
         if key not in cv_results:
-            scorers = sorted(k[len("mean_test_") :] for k in cv_results if k.startswith("mean_test_"))
+            scorers = sorted(
+                k[len("mean_test_") :] for k in cv_results if k.startswith("mean_test_")
+            )
             raise KeyError(
                 f"cv_results_ has no {key!r}; name one of the search's scorers "
                 f"{scorers} (pass scoring as a dict, e.g. {{'accuracy': 'accuracy', "
@@ -26,7 +28,9 @@ class _FairRefit:
         performance = self._column(cv_results, self.performance)
         # fairness scorers are negated disparities: the bound is on |score|
         disparity = np.abs(self._column(cv_results, self.disparity))
-        within = np.flatnonzero(np.isfinite(performance) & (disparity <= self.max_disparity))
+        within = np.flatnonzero(
+            np.isfinite(performance) & (disparity <= self.max_disparity)
+        )
         if len(within):
             return int(within[np.argmax(performance[within])])
         best = int(np.nanargmin(disparity))
@@ -35,6 +39,7 @@ class _FairRefit:
             f"refitting the least disparate one (index {best}, "
             f"{disparity[best]:.4f}).",
             UserWarning,
+            stacklevel=2,
         )
         return best
 
@@ -76,7 +81,8 @@ def fair_refit(*, disparity, performance, max_disparity):
     ...     "mean_test_accuracy": [0.86, 0.85, 0.84],
     ...     "mean_test_eod": [-0.09, -0.04, -0.02],
     ... }
-    >>> fair_refit(disparity="eod", performance="accuracy", max_disparity=0.05)(cv_results)
+    >>> refit = fair_refit(disparity="eod", performance="accuracy", max_disparity=0.05)
+    >>> refit(cv_results)
     1
     """
     return _FairRefit(disparity, performance, max_disparity)
