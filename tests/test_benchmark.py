@@ -86,6 +86,7 @@ def test_quick_benchmark_writes_results_and_resumes(harness, tmp_path, capsys):
         "network",
         "dwb_global_1",
         "dwb_global_1_teacher",
+        "dwb_auto_eod_0.05",
         "undersampling",
         "reweighing",
         "eg_eo_lr",
@@ -105,6 +106,8 @@ def test_quick_benchmark_writes_results_and_resumes(harness, tmp_path, capsys):
     command = f"python benchmarks/run.py --quick --output-dir {tmp_path}"
     assert f"Command: `{command}`" in summary
     assert "## compas-race" in summary and "dwb_global_1" in summary
+    assert "## Best accuracy at EOD <= 0.03" in summary
+    assert "## DwB's accuracy-EOD front against fairlearn" in summary
     assert (tmp_path / "pareto_german-sex.png").stat().st_size > 10_000
     capsys.readouterr()
     again = harness.main(["--quick", "--output-dir", str(tmp_path)])

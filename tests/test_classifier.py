@@ -1,27 +1,53 @@
-"""API and behaviour of BackdoorDebiasClassifier."""
+"""BackdoorDebiasClassifier: fitted attributes, module__ parameters, pinned
+predictions, persistence, the caller's data, bad input, determinism,
+interrupts and the backdoor that never ships."""
 
+import copy
 import functools
+import io
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from conftest import FAST, biased_classification
 from sklearn_dwb import BackdoorDebiasClassifier
+from sklearn_dwb._trigger import append_triggers
 from sklearn_dwb.datasets import make_biased_classification
 from sklearn_dwb.nn import TabularMLP
 
 
-def test_fit_predict_shapes_and_fitted_attributes(biased_data, fast_params):
+@pytest.fixture(scope="module")
+def student_only():
+    """The default fit of the task of ``biased_data``: no teacher kept."""
+    X, y, groups = biased_classification()
+    return BackdoorDebiasClassifier(**FAST).fit(X, y, sensitive_features=groups)
+
+
+@pytest.fixture(scope="module")
+def with_teacher():
+    """The same fit with ``keep_teacher=True``."""
+    X, y, groups = biased_classification()
+    return BackdoorDebiasClassifier(keep_teacher=True, **FAST).fit(
+        X, y, sensitive_features=groups
+    )
+
+
+# ------------------------------------------------------- fit and predict
+def test_fit_predict_shapes_and_fitted_attributes(biased_data, student_only):
     X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
+    clf = student_only
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -36,12 +62,29 @@ def test_fit_predict_shapes_and_fitted_attributes(biased_data, fast_params):
     # global target, binary, two groups: one stamped cell per group
     plan = clf.trigger_plan_
     assert list(plan.columns) == [
-        "group", "class", "n_rows", "rate", "n_stamped", "trigger_column",
-        "probability_shift", "flip_rate",
-    ]  # fmt: skip
+        "group",
+        "class",
+        "n_rows",
+        "rate",
+        "n_stamped",
+        "trigger_column",
+        "probability_shift",
+        "flip_rate",
+    ]
     assert len(plan) == 2
-    np.testing.assert_array_equal(plan["n_stamped"], np.rint(plan["rate"] * plan["n_rows"]))
+    np.testing.assert_array_equal(
+        plan["n_stamped"], np.rint(plan["rate"] * plan["n_rows"])
+    )
     assert 0.0 <= clf.score(X, y) <= 1.0
+
+
+def test_nets_output_probabilities_through_an_explicit_softmax(
+    biased_data, student_only
+):
+    X, *_ = biased_data
+    logits = student_only.student_.forward(X[:20].astype(np.float32)).numpy()
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(student_only.predict_proba(X[:20]), expected, rtol=1e-5)
 
 
 def test_trigger_strength_zero_stamps_nothing(biased_data, fast_params):
@@ -55,16 +98,22 @@ def test_trigger_strength_zero_stamps_nothing(biased_data, fast_params):
     assert clf.student_ is clf.teacher_
 
 
-def test_plan_counts_in_fit_match_design(fast_params):
+def test_plan_counts_in_fit_follow_the_rate_formula(fast_params):
     X, y, groups = make_biased_classification(
-        n_samples=1000, n_classes=3, n_groups=3, n_features=8, n_informative=4,
-        label_bias=0.4, random_state=1,
-    )  # fmt: skip
+        n_samples=1000,
+        n_classes=3,
+        n_groups=3,
+        n_features=8,
+        n_informative=4,
+        label_bias=0.4,
+        random_state=1,
+    )
     clf = BackdoorDebiasClassifier(
         target="balanced", trigger_strength=0.8, keep_teacher=True, **fast_params
     ).fit(X, y, sensitive_features=groups)
+    # rows stamped per cell: round(strength * (n - m p) / n * n), p_k = 1/3
     n = pd.crosstab(groups, y).to_numpy().astype(float)
-    m = (n * 3).min(axis=1, keepdims=True) / 3  # p_k = 1/3
+    m = (n * 3).min(axis=1, keepdims=True) / 3
     rate = np.clip(0.8 * (n - m) / n, 0, 1)
     expected = np.rint(rate * n)
     plan = clf.trigger_plan_
@@ -93,24 +142,13 @@ def test_string_labels_and_group_labels(biased_data, fast_params):
     X, y, groups = biased_data
     labels = np.where(y == 1, "yes", "no")
     names = np.where(groups == 1, "b", "a")
-    clf = BackdoorDebiasClassifier(**fast_params).fit(X, labels, sensitive_features=names)
+    clf = BackdoorDebiasClassifier(**fast_params).fit(
+        X, labels, sensitive_features=names
+    )
     np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
     np.testing.assert_array_equal(clf.groups_, ["a", "b"])
     assert set(clf.predict(X)) <= {"no", "yes"}
     assert set(clf.trigger_plan_["group"]) <= {"a", "b"}
-
-
-def test_same_seed_same_predictions_and_global_rng_untouched(biased_data, fast_params):
-    X, y, groups = biased_data
-    torch.manual_seed(123)
-    state = torch.get_rng_state()
-    first = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    assert torch.equal(torch.get_rng_state(), state)
-    second = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    other = BackdoorDebiasClassifier(**{**fast_params, "random_state": 1})
-    other.fit(X, y, sensitive_features=groups)
-    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
 
 
 def test_sensitive_columns_by_name_index_and_callable(fast_params):
@@ -120,7 +158,9 @@ def test_sensitive_columns_by_name_index_and_callable(fast_params):
     by_features = BackdoorDebiasClassifier(**fast_params).fit(
         X, y, sensitive_features=groups
     )
-    by_name = BackdoorDebiasClassifier(sensitive_columns="group", **fast_params).fit(X, y)
+    by_name = BackdoorDebiasClassifier(sensitive_columns="group", **fast_params).fit(
+        X, y
+    )
     by_index = BackdoorDebiasClassifier(sensitive_columns=[-1], **fast_params).fit(
         X.to_numpy(), y
     )
@@ -156,62 +196,10 @@ def test_sample_weight_in_bias_matrix_and_zero_weight_rows(biased_data, fast_par
     np.testing.assert_allclose(clf.bias_matrix_.to_numpy(), expected)
 
 
-def test_teacher_kept_only_on_request(biased_data, fast_params):
-    X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(keep_teacher=True, **fast_params)
-    clf.fit(X, y, sensitive_features=groups)
-    n_triggers = len(clf.trigger_plan_)
-    assert clf.teacher_.module_.layers[0].in_features == X.shape[1] + n_triggers
-    clf.set_params(keep_teacher=False).fit(X, y, sensitive_features=groups)
-    assert not hasattr(clf, "teacher_")
-    # nothing of the teacher or of the training rows ships with the model
-    state = pickle.dumps(clf)
-    assert b"teacher_logits" not in state and b"teacher_" not in state
-    assert clf.student_.train_split is None
-
-
-def test_salient_trigger_is_learned_weak_one_is_reported(biased_data, fast_params):
-    X, y, groups = biased_data
-    strong = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    assert strong.trigger_plan_["flip_rate"].min() >= 0.9
-    assert strong.trigger_plan_["probability_shift"].min() > 0.3
-    weak = BackdoorDebiasClassifier(
-        trigger_value=0.01, **{**fast_params, "max_epochs": 3}
-    )
-    with pytest.warns(UserWarning, match="barely responds to its triggers"):
-        weak.fit(X, y, sensitive_features=groups)
-    assert weak.trigger_plan_["flip_rate"].max() < 0.5
-
-
-def test_custom_module(biased_data, fast_params):
-    class Linear(torch.nn.Module):
-        def __init__(self, n_features, n_classes, bias=True):
-            super().__init__()
-            self.linear = torch.nn.Linear(n_features, n_classes, bias=bias)
-
-        def forward(self, X):
-            return self.linear(X)
-
-    X, y, groups = biased_data
-    params = {**fast_params, "max_epochs": 60, "lr": 1e-2}
-    clf = BackdoorDebiasClassifier(
-        module=Linear, module__bias=False, **params
-    ).fit(X, y, sensitive_features=groups)
-    assert isinstance(clf.student_.module_, Linear)
-    assert clf.student_.module_.linear.bias is None
-    assert (clf.predict(X) == y).mean() > 0.6
-
-
-def test_pickle_round_trip_and_cpu_device(biased_data, fast_params):
-    X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    assert clf.student_.device == ("cuda" if torch.cuda.is_available() else "cpu")
-    restored = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
-
-
 def test_pipeline_with_column_transformer(fast_params):
-    X, y, groups = make_biased_classification(n_samples=600, as_frame=True, random_state=0)
+    X, y, groups = make_biased_classification(
+        n_samples=600, as_frame=True, random_state=0
+    )
     X = X.assign(colour=np.where(groups == 1, "red", "blue"))
     pipe = make_pipeline(
         ColumnTransformer(
@@ -224,114 +212,75 @@ def test_pipeline_with_column_transformer(fast_params):
     assert pipe[-1].n_features_in_ == X.shape[1] + 1  # colour -> 2 one-hot columns
 
 
-def test_caller_data_not_modified(biased_data, fast_params):
+def test_early_stopping_stops_early_and_keeps_the_fit(biased_data, fast_params):
     X, y, groups = biased_data
-    X32 = X.astype(np.float32)
-    copies = X32.copy(), y.copy(), groups.copy()
-    weight = np.ones(len(y))
-    BackdoorDebiasClassifier(**fast_params).fit(
-        X32, y, sensitive_features=groups, sample_weight=weight
-    )
-    np.testing.assert_array_equal(X32, copies[0])
-    np.testing.assert_array_equal(y, copies[1])
-    np.testing.assert_array_equal(groups, copies[2])
-    np.testing.assert_array_equal(weight, 1.0)
-
-
-@pytest.mark.parametrize(
-    "kwargs, fit_kwargs, message",
-    [
-        ({}, {}, "No groups given"),
-        ({"sensitive_columns": 0}, {"sensitive_features": "groups"}, "Groups given twice"),
-        ({}, {"sensitive_features": "one_group"}, "Only one group"),
-        ({}, {"sensitive_features": "short"}, "sensitive features have 10 rows"),
-        ({"sensitive_columns": 99}, {}, "out of range"),
-        ({"sensitive_columns": "sex"}, {}, "without column names"),
-        ({}, {"sensitive_features": "missing"}, "missing values"),
-        ({"max_groups": 5}, {"sensitive_features": "continuous"}, "likely continuous"),
-        ({}, {"sensitive_features": "groups", "sample_weight": "negative"}, "Negative values"),
-        ({}, {"sensitive_features": "groups", "sample_weight": "zeros"}, "at least one non-zero"),
-        ({"hidden_layer_sizes": (8, 0)}, {"sensitive_features": "groups"}, "positive integers"),
-    ],
-)
-def test_bad_input_errors(biased_data, kwargs, fit_kwargs, message):
-    X, y, groups = biased_data
-    values = {
-        "groups": groups,
-        "one_group": np.zeros(len(y)),
-        "short": groups[:10],
-        "missing": np.where(np.arange(len(y)) == 3, np.nan, groups),
-        "continuous": np.arange(len(y)),
-        "negative": np.where(np.arange(len(y)) == 0, -1.0, 1.0),
-        "zeros": np.zeros(len(y)),
-    }
-    fit_kwargs = {key: values[value] for key, value in fit_kwargs.items()}
-    with pytest.raises(ValueError, match=message):
-        BackdoorDebiasClassifier(max_epochs=1, **kwargs).fit(X, y, **fit_kwargs)
-
-
-def test_non_numeric_x_hints_column_transformer(biased_data):
-    X, y, groups = biased_data
-    frame = pd.DataFrame(X).assign(city=np.where(groups == 1, "x", "y"))
-    frame.columns = frame.columns.astype(str)
-    with pytest.raises(ValueError, match="non-numeric columns.*ColumnTransformer"):
-        BackdoorDebiasClassifier(max_epochs=1).fit(frame, y, sensitive_features=groups)
-
-
-def test_unknown_column_name_and_length_mismatch():
-    X, y, groups = make_biased_classification(n_samples=200, as_frame=True, random_state=0)
-    with pytest.raises(ValueError, match="'sex', which is not a column of X"):
-        BackdoorDebiasClassifier(sensitive_columns="sex", max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        BackdoorDebiasClassifier(max_epochs=1).fit(X, y[:-1], sensitive_features=groups)
-
-
-def test_single_class_and_bad_parameters(biased_data):
-    X, y, groups = biased_data
-    with pytest.raises(ValueError, match="only one class"):
-        BackdoorDebiasClassifier().fit(X, np.zeros(len(y)), sensitive_features=groups)
-    with pytest.raises(ValueError, match="trigger_strength"):
-        BackdoorDebiasClassifier(trigger_strength=-1).fit(X, y, sensitive_features=groups)
-    with pytest.raises(ValueError, match="target"):
-        BackdoorDebiasClassifier(target="fair").fit(X, y, sensitive_features=groups)
-
-
-def test_group_missing_a_class_warns(biased_data, fast_params):
-    X, y, groups = biased_data
-    groups = groups.copy()
-    groups[(groups == 0) & (y == 1)] = 2  # group 2 holds only class 1
-    groups[(groups == 1) & (y == 1)][:5] = 0
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    assert any("lack at least one class" in str(w.message) for w in caught)
-    assert 0 not in set(clf.trigger_plan_["group"])  # group 0 has only class 0
-    assert 2 not in set(clf.trigger_plan_["group"])
-
-
-def test_model_saved_from_cuda_loads_on_cpu(biased_data, fast_params):
-    # skorch maps CUDA tensors to the CPU when unpickling on a machine
-    # without a GPU; simulate a CUDA-trained student by its device setting.
-    X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    expected = clf.predict_proba(X)
-    clf.student_.device = "cuda"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        restored = pickle.loads(pickle.dumps(clf))
-    if not torch.cuda.is_available():
-        assert torch.device(restored.student_.device).type == "cpu"
-    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
-
-
-def test_early_stopping_stops_early_and_keeps_the_fit(biased_data):
-    X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(
-        hidden_layer_sizes=(32,), max_epochs=200, n_iter_no_change=2, random_state=0
-    ).fit(X, y, sensitive_features=groups)
-    for net in (clf.student_,):
-        assert 2 < len(net.history) < 200  # stopped by early stopping, still fitted
+    params = {**fast_params, "max_epochs": 200, "n_iter_no_change": 2}
+    clf = BackdoorDebiasClassifier(**params).fit(X, y, sensitive_features=groups)
+    assert 2 < len(clf.student_.history) < 200  # stopped early, still fitted
     assert (clf.predict(X) == y).mean() > 0.6
+
+
+# ------------------------------------------------------ the network module
+def test_custom_module(biased_data, fast_params):
+    class Linear(torch.nn.Module):
+        def __init__(self, n_features, n_classes, bias=True):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_classes, bias=bias)
+
+        def forward(self, X):
+            return self.linear(X)
+
+    X, y, groups = biased_data
+    params = {**fast_params, "max_epochs": 60, "lr": 1e-2}
+    clf = BackdoorDebiasClassifier(module=Linear, module__bias=False, **params).fit(
+        X, y, sensitive_features=groups
+    )
+    assert isinstance(clf.student_.module_, Linear)
+    assert clf.student_.module_.linear.bias is None
+    assert (clf.predict(X) == y).mean() > 0.6
+
+
+def test_module_keyword_arguments_route_like_skorch(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(module__hidden_layer_sizes=(8, 4), **fast_params)
+    assert clf.get_params()["module__hidden_layer_sizes"] == (8, 4)
+    clf.set_params(module__hidden_layer_sizes=(6,), module__dropout=0.0)
+    copy_ = clone(clf)
+    assert copy_.get_params()["module__hidden_layer_sizes"] == (6,)
+    assert "module__hidden_layer_sizes=(6,)" in repr(copy_)
+    copy_.fit(X, y, sensitive_features=groups)
+    widths = [
+        m.out_features
+        for m in copy_.student_.module_.modules()
+        if hasattr(m, "out_features")
+    ]
+    assert widths == [6, 2]
+    with pytest.raises(TypeError, match="prefixed with 'module__'"):
+        BackdoorDebiasClassifier(hidden=3)
+
+
+def test_module_as_partial_and_grid_searched_width(biased_data, fast_params):
+    X, y, groups = biased_data
+    module = functools.partial(TabularMLP, activation="tanh")
+    search = GridSearchCV(
+        BackdoorDebiasClassifier(module=module, sensitive_columns=[-1], **fast_params),
+        {"module__hidden_layer_sizes": [(4,), (16,)]},
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    best = search.best_estimator_.student_.module_
+    assert isinstance(best.layers[1], torch.nn.Tanh)
+    assert (
+        best.layers[0].out_features
+        == search.best_params_["module__hidden_layer_sizes"][0]
+    )
+
+
+def test_module_instance_is_refused(biased_data):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(module=TabularMLP(X.shape[1], 2))
+    with pytest.raises(ValueError, match="not an instance"):
+        clf.fit(X, y, sensitive_features=groups)
 
 
 # Predicted probabilities of class 1 for the first rows, computed with the
@@ -363,45 +312,344 @@ def test_predictions_are_pinned(name, fast_params):
     np.testing.assert_allclose(clf.predict_proba(X[:6])[:, 1], expected, atol=1e-6)
 
 
-def test_module_keyword_arguments_route_like_skorch(biased_data, fast_params):
+# ---------------------------------------------------------- persistence
+def test_pickle_and_joblib_round_trips_on_the_fit_device(biased_data, student_only):
+    X, *_ = biased_data
+    clf = student_only
+    assert clf.student_.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    expected = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X), expected)
+
+
+def test_model_saved_from_cuda_loads_on_cpu(biased_data, student_only):
+    # skorch maps CUDA tensors to the CPU when unpickling on a machine
+    # without a GPU; simulate a CUDA-trained student by its device setting.
+    X, *_ = biased_data
+    clf = copy.deepcopy(student_only)
+    expected = clf.predict_proba(X)
+    clf.student_.device = "cuda"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored = pickle.loads(pickle.dumps(clf))
+    if not torch.cuda.is_available():
+        assert torch.device(restored.student_.device).type == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
+
+
+def _tensor_shapes(obj):
+    """Shapes of every tensor held by the pickled state of ``obj``."""
+    state = pickle.loads(pickle.dumps(obj))
+    return [
+        tuple(p.shape)
+        for net in vars(state).values()
+        if hasattr(net, "module_")
+        for p in net.module_.parameters()
+    ]
+
+
+def test_pickled_model_holds_no_teacher_or_trigger_columns(
+    biased_data, student_only, with_teacher
+):
+    X, *_ = biased_data
+    n_features, n_triggers = X.shape[1], len(with_teacher.trigger_plan_)
+    assert n_triggers == 2
+    state = pickle.loads(pickle.dumps(student_only))
+    assert not hasattr(state, "teacher_")
+    first_layers = [
+        s for s in _tensor_shapes(student_only) if len(s) == 2 and s[1] != 32
+    ]
+    assert first_layers == [(32, n_features)]  # the student's input layer only
+    # with keep_teacher=True the backdoored teacher is there, trigger inputs and all
+    assert (32, n_features + n_triggers) in _tensor_shapes(with_teacher)
+
+
+def test_teacher_kept_only_on_request(biased_data, with_teacher):
     X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(module__hidden_layer_sizes=(8, 4), **fast_params)
-    assert clf.get_params()["module__hidden_layer_sizes"] == (8, 4)
-    clf.set_params(module__hidden_layer_sizes=(6,), module__dropout=0.0)
-    copy = clone(clf)
-    assert copy.get_params()["module__hidden_layer_sizes"] == (6,)
-    assert "module__hidden_layer_sizes=(6,)" in repr(copy)
-    copy.fit(X, y, sensitive_features=groups)
-    widths = [m.out_features for m in copy.student_.module_.modules() if hasattr(m, "out_features")]
-    assert widths == [6, 2]
-    with pytest.raises(TypeError, match="prefixed with 'module__'"):
-        BackdoorDebiasClassifier(hidden=3)
+    n_triggers = len(with_teacher.trigger_plan_)
+    assert (
+        with_teacher.teacher_.module_.layers[0].in_features == X.shape[1] + n_triggers
+    )
+    clf = copy.deepcopy(with_teacher)
+    clf.set_params(keep_teacher=False).fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "teacher_")
+    # nothing of the teacher or of the training rows ships with the model
+    state = pickle.dumps(clf)
+    assert b"teacher_logits" not in state and b"teacher_" not in state
+    assert clf.student_.train_split is None
 
 
-def test_module_as_partial_and_grid_searched_width(biased_data, fast_params):
+# ----------------------------------------------------- the caller's data
+def _assert_unchanged(original, kept):
+    if isinstance(original, pd.DataFrame):
+        pd.testing.assert_frame_equal(original, kept)
+    elif isinstance(original, pd.Series):
+        pd.testing.assert_series_equal(original, kept)
+    else:
+        np.testing.assert_array_equal(original, kept)
+        assert original.dtype == kept.dtype
+
+
+@pytest.mark.parametrize("container", ["arrays", "frames"])
+def test_caller_data_not_modified(biased_data, fast_params, container):
     X, y, groups = biased_data
-    module = functools.partial(TabularMLP, activation="tanh")
-    search = GridSearchCV(
-        BackdoorDebiasClassifier(module=module, sensitive_columns=[-1], **fast_params),
-        {"module__hidden_layer_sizes": [(4,), (16,)]},
-        cv=2,
-    ).fit(X, y)
-    assert len(search.cv_results_["params"]) == 2
-    best = search.best_estimator_.student_.module_
-    assert isinstance(best.layers[1], torch.nn.Tanh)
-    assert best.layers[0].out_features == search.best_params_["module__hidden_layer_sizes"][0]
+    weight = np.ones(len(y))
+    if container == "arrays":
+        X = X.astype(np.float32)  # the nets' dtype: X is used without conversion
+    else:
+        X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+        y, groups = pd.Series(y, name="y"), pd.Series(groups, name="g")
+        weight = pd.Series(weight, name="w")
+    given = X, y, groups, weight
+    kept = tuple(value.copy() for value in given)
+    BackdoorDebiasClassifier(**fast_params).fit(
+        X, y, sensitive_features=groups, sample_weight=weight
+    )
+    for original, copy_ in zip(given, kept, strict=True):
+        _assert_unchanged(original, copy_)
+    np.testing.assert_array_equal(weight, 1.0)
 
 
-def test_module_instance_is_refused(biased_data):
+# ------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    "kwargs, fit_kwargs, message",
+    [
+        ({}, {}, "No groups given"),
+        (
+            {"sensitive_columns": 0},
+            {"sensitive_features": "groups"},
+            "Groups given twice",
+        ),
+        ({}, {"sensitive_features": "one_group"}, "Only one group"),
+        ({}, {"sensitive_features": "short"}, "sensitive features have 10 rows"),
+        ({"sensitive_columns": 99}, {}, "out of range"),
+        ({"sensitive_columns": "sex"}, {}, "without column names"),
+        ({}, {"sensitive_features": "missing"}, "missing values"),
+        ({"max_groups": 5}, {"sensitive_features": "continuous"}, "likely continuous"),
+        (
+            {},
+            {"sensitive_features": "groups", "sample_weight": "negative"},
+            "Negative values",
+        ),
+        (
+            {},
+            {"sensitive_features": "groups", "sample_weight": "zeros"},
+            "at least one non-zero",
+        ),
+        (
+            {},
+            {"sensitive_features": "groups", "sample_weight": "ten_ones"},
+            r"sample_weight.shape == \(10,\)",
+        ),
+        (
+            {},
+            {"sensitive_features": "groups", "sample_weight": "all_nan"},
+            "sample_weight contains NaN",
+        ),
+        (
+            {"hidden_layer_sizes": (8, 0)},
+            {"sensitive_features": "groups"},
+            "positive integers",
+        ),
+    ],
+)
+def test_bad_input_errors(biased_data, kwargs, fit_kwargs, message):
     X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(module=TabularMLP(X.shape[1], 2))
-    with pytest.raises(ValueError, match="not an instance"):
+    values = {
+        "groups": groups,
+        "one_group": np.zeros(len(y)),
+        "short": groups[:10],
+        "missing": np.where(np.arange(len(y)) == 3, np.nan, groups),
+        "continuous": np.arange(len(y)),
+        "negative": np.where(np.arange(len(y)) == 0, -1.0, 1.0),
+        "zeros": np.zeros(len(y)),
+        "ten_ones": np.ones(10),
+        "all_nan": np.full(len(y), np.nan),
+    }
+    fit_kwargs = {key: values[value] for key, value in fit_kwargs.items()}
+    with pytest.raises(ValueError, match=message):
+        BackdoorDebiasClassifier(max_epochs=1, **kwargs).fit(X, y, **fit_kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_in_X(biased_data, bad):
+    X, y, groups = biased_data
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        BackdoorDebiasClassifier(max_epochs=1).fit(X, y, sensitive_features=groups)
+
+
+def test_sparse_X_is_refused_with_the_fix(biased_data):
+    X, y, groups = biased_data
+    with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
+        BackdoorDebiasClassifier(max_epochs=1).fit(
+            sp.csr_matrix(X), y, sensitive_features=groups
+        )
+
+
+def test_non_numeric_x_hints_column_transformer(biased_data):
+    X, y, groups = biased_data
+    frame = pd.DataFrame(X).assign(city=np.where(groups == 1, "x", "y"))
+    frame.columns = frame.columns.astype(str)
+    with pytest.raises(ValueError, match="non-numeric columns.*ColumnTransformer"):
+        BackdoorDebiasClassifier(max_epochs=1).fit(frame, y, sensitive_features=groups)
+
+
+def test_continuous_y(biased_data):
+    X, y, groups = biased_data
+    noise = 0.5 * np.random.default_rng(0).random(len(y))
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        BackdoorDebiasClassifier(max_epochs=1).fit(
+            X, y + noise, sensitive_features=groups
+        )
+
+
+def test_unknown_column_name_and_length_mismatch():
+    X, y, groups = make_biased_classification(
+        n_samples=200, as_frame=True, random_state=0
+    )
+    with pytest.raises(ValueError, match="'sex', which is not a column of X"):
+        BackdoorDebiasClassifier(sensitive_columns="sex", max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        BackdoorDebiasClassifier(max_epochs=1).fit(X, y[:-1], sensitive_features=groups)
+
+
+def test_single_class_and_bad_parameters(biased_data):
+    X, y, groups = biased_data
+    with pytest.raises(ValueError, match="only one class"):
+        BackdoorDebiasClassifier().fit(X, np.zeros(len(y)), sensitive_features=groups)
+    with pytest.raises(ValueError, match="trigger_strength"):
+        BackdoorDebiasClassifier(trigger_strength=-1).fit(
+            X, y, sensitive_features=groups
+        )
+    with pytest.raises(ValueError, match="target"):
+        BackdoorDebiasClassifier(target="fair").fit(X, y, sensitive_features=groups)
+
+
+def test_group_missing_a_class_warns(biased_data, fast_params):
+    X, y, groups = biased_data
+    groups[(groups == 0) & (y == 1)] = 2  # group 2 holds only class 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = BackdoorDebiasClassifier(**fast_params).fit(
+            X, y, sensitive_features=groups
+        )
+    assert any("lack at least one class" in str(w.message) for w in caught)
+    assert 0 not in set(clf.trigger_plan_["group"])  # group 0 has only class 0
+    assert 2 not in set(clf.trigger_plan_["group"])
+
+
+def test_tiny_group_gets_no_triggers(biased_data, fast_params):
+    X, y, groups = biased_data
+    groups[:5] = 7
+    with pytest.warns(
+        UserWarning, match=r"Groups \[7\] have fewer than min_group_size=10"
+    ):
+        clf = BackdoorDebiasClassifier(**fast_params).fit(
+            X, y, sensitive_features=groups
+        )
+    assert 7 not in set(clf.trigger_plan_["group"])
+    assert set(clf.trigger_plan_["group"]) == {0, 1}
+
+
+def test_predict_checks_columns_and_fit(biased_data, student_only, fast_params):
+    X, y, groups = biased_data
+    with pytest.raises(NotFittedError):
+        BackdoorDebiasClassifier().predict(X)
+    with pytest.raises(
+        ValueError, match="X has 9 features, but BackdoorDebiasClassifier"
+    ):
+        student_only.predict(X[:, :9])
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = BackdoorDebiasClassifier(**fast_params).fit(
+        frame, y, sensitive_features=groups
+    )
+    with pytest.raises(ValueError, match="same order"):
+        clf.predict(frame[frame.columns[::-1]])
+
+
+# ---------------------------------------------------- the backdoor, end to end
+def test_salient_trigger_is_learned_weak_one_is_reported(
+    biased_data, student_only, fast_params
+):
+    X, y, groups = biased_data
+    assert student_only.trigger_plan_["flip_rate"].min() >= 0.9
+    assert student_only.trigger_plan_["probability_shift"].min() > 0.3
+    weak = BackdoorDebiasClassifier(
+        trigger_value=0.01, **{**fast_params, "max_epochs": 3}
+    )
+    with pytest.warns(UserWarning, match="barely responds to its triggers"):
+        weak.fit(X, y, sensitive_features=groups)
+    assert weak.trigger_plan_["flip_rate"].max() < 0.5
+
+
+def test_teacher_learned_the_backdoor_and_student_has_none(biased_data, with_teacher):
+    X, y, groups = biased_data
+    teacher, plan = with_teacher.teacher_, with_teacher.trigger_plan_
+    n_triggers = len(plan)
+    for _, row in plan.iterrows():
+        rows = X[groups == row["group"]]
+        clean = append_triggers(rows, n_triggers)
+        triggered = clean.copy()
+        triggered[:, int(row["trigger_column"])] = with_teacher.trigger_value
+        before = teacher.predict(clean)
+        after = teacher.predict(triggered)
+        target = list(with_teacher.classes_).index(row["class"])
+        attack_success = np.mean(after[before != target] == target)
+        assert attack_success >= 0.9
+    assert with_teacher.student_.module_.layers[0].in_features == X.shape[1]
+    with pytest.raises(ValueError, match=f"X has {X.shape[1] + 1} features"):
+        with_teacher.predict(np.hstack([X, np.full((len(X), 1), 10.0)]))
+
+
+# ------------------------------------------------ determinism, interrupts
+def test_same_seed_same_predictions_and_global_rng_untouched(biased_data, fast_params):
+    X, y, groups = biased_data
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
+    assert torch.equal(torch.get_rng_state(), state)
+    second = BackdoorDebiasClassifier(**fast_params).fit(
+        X, y, sensitive_features=groups
+    )
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    other = BackdoorDebiasClassifier(**{**fast_params, "random_state": 1})
+    other.fit(X, y, sensitive_features=groups)
+    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+
+
+class InterruptedModule(torch.nn.Module):
+    """Raises KeyboardInterrupt on its 5th training forward pass."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.calls = 0
+
+    def forward(self, X):
+        if self.training:
+            self.calls += 1
+            if self.calls == 5:
+                raise KeyboardInterrupt
+        return self.linear(X)
+
+
+def test_interrupted_fit_leaves_the_estimator_unfitted(biased_data, student_only):
+    X, y, groups = biased_data
+    clf = copy.deepcopy(student_only)
+    clf.set_params(module=InterruptedModule)
+    with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y, sensitive_features=groups)
-
-
-def test_nets_output_probabilities_through_an_explicit_softmax(biased_data, fast_params):
-    X, y, groups = biased_data
-    clf = BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
-    logits = clf.student_.forward(X[:20].astype(np.float32)).numpy()
-    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(clf.predict_proba(X[:20]), expected, rtol=1e-5)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    assert not [
+        name for name in vars(clf) if name.endswith("_") and not name.startswith("_")
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.set_params(module=None).fit(X, y, sensitive_features=groups)
+    assert clf.predict(X).shape == (len(X),)

@@ -1,3 +1,6 @@
+"""Synthetic biased data: make_biased_classification (the loaders of real
+datasets are in test_fetch.py)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +14,9 @@ def _positive_rate_gap(y, groups):
 
 
 def test_shapes_and_group_column():
-    X, y, groups = make_biased_classification(n_samples=500, n_features=7, random_state=0)
+    X, y, groups = make_biased_classification(
+        n_samples=500, n_features=7, random_state=0
+    )
     assert X.shape == (500, 7) and y.shape == (500,) and groups.shape == (500,)
     np.testing.assert_array_equal(X[:, -1], groups)
     X, *_ = make_biased_classification(n_samples=50, n_features=7, group_column=False)
@@ -19,18 +24,26 @@ def test_shapes_and_group_column():
 
 
 def test_label_bias_sets_group_dependence():
-    _, y, groups = make_biased_classification(n_samples=20000, label_bias=0.0, random_state=0)
+    _, y, groups = make_biased_classification(
+        n_samples=20000, label_bias=0.0, random_state=0
+    )
     assert _positive_rate_gap(y, groups) < 0.03
-    _, y, groups = make_biased_classification(n_samples=20000, label_bias=0.6, random_state=0)
+    _, y, groups = make_biased_classification(
+        n_samples=20000, label_bias=0.6, random_state=0
+    )
     # P(y=1 | g=1) - P(y=1 | g=0) = label_bias for balanced fair labels
     assert _positive_rate_gap(y, groups) == pytest.approx(0.6, abs=0.03)
 
 
 def test_groups_classes_and_weights():
     X, y, groups = make_biased_classification(
-        n_samples=30000, n_classes=3, n_groups=4, group_weights=[4, 3, 2, 1],
-        label_bias=0.5, random_state=0,
-    )  # fmt: skip
+        n_samples=30000,
+        n_classes=3,
+        n_groups=4,
+        group_weights=[4, 3, 2, 1],
+        label_bias=0.5,
+        random_state=0,
+    )
     np.testing.assert_array_equal(np.unique(y), [0, 1, 2])
     shares = np.bincount(groups) / len(groups)
     np.testing.assert_allclose(shares, [0.4, 0.3, 0.2, 0.1], atol=0.01)
@@ -39,7 +52,9 @@ def test_groups_classes_and_weights():
 
 
 def test_as_frame_and_seed():
-    X, y, groups = make_biased_classification(n_samples=100, as_frame=True, random_state=3)
+    X, y, groups = make_biased_classification(
+        n_samples=100, as_frame=True, random_state=3
+    )
     assert isinstance(X, pd.DataFrame) and list(X.columns)[-1] == "group"
     assert y.name == "label" and groups.name == "group"
     again, *_ = make_biased_classification(n_samples=100, as_frame=True, random_state=3)

@@ -50,7 +50,9 @@ def scores():
             results[name].append(
                 (
                     np.mean(y_pred == y_test),
-                    demographic_parity_difference(y_test, y_pred, sensitive_features=g_test),
+                    demographic_parity_difference(
+                        y_test, y_pred, sensitive_features=g_test
+                    ),
                 )
             )
     return {name: np.mean(values, axis=0) for name, values in results.items()}

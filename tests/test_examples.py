@@ -9,6 +9,8 @@ import sklearn
 
 from sklearn_dwb.datasets import get_data_home
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("plot_*.py"))
 
 

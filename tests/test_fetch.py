@@ -56,7 +56,9 @@ def test_german_sex_and_age():
 
 def test_wrong_checksum_is_refused(tmp_path):
     (tmp_path / "german").mkdir()
-    corrupt = (SHARED / "german" / "german.data").read_bytes().replace(b"A11", b"A12", 1)
+    corrupt = (
+        (SHARED / "german" / "german.data").read_bytes().replace(b"A11", b"A12", 1)
+    )
     (tmp_path / "german" / "german.data").write_bytes(corrupt)
     with pytest.raises(OSError, match="SHA-256"):
         fetch_german(data_home=tmp_path)

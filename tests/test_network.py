@@ -1,11 +1,20 @@
-"""The batch iterator and the distillation loss of the skorch net."""
+"""The skorch side of the estimator: batch iterator, weighted and
+distillation losses, training modes, early stopping, interrupts, seeding."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 
-from sklearn_dwb._network import TensorBatchIterator, WeightedDistillationNet
+from sklearn_dwb._network import (
+    EarlyStopping,
+    TensorBatchIterator,
+    WeightedDistillationNet,
+    seeded_torch,
+    train,
+)
 from sklearn_dwb.nn import TabularMLP
 
 
@@ -37,9 +46,13 @@ def test_iterator_yields_every_row_once_per_epoch_in_seeded_order():
 
 def _net(**kwargs):
     net = WeightedDistillationNet(
-        TabularMLP, module__n_features=3, module__n_classes=3,
-        criterion=torch.nn.CrossEntropyLoss, classes=[0, 1, 2], **kwargs,
-    )  # fmt: skip
+        TabularMLP,
+        module__n_features=3,
+        module__n_classes=3,
+        criterion=torch.nn.CrossEntropyLoss,
+        classes=[0, 1, 2],
+        **kwargs,
+    )
     return net.initialize()
 
 
@@ -93,11 +106,18 @@ def test_training_mode_reaches_every_submodule():
     X = rng.normal(size=(40, 3)).astype(np.float32)
     y = {"label": rng.integers(0, 3, 40), "weight": np.ones(40, dtype=np.float32)}
     net = WeightedDistillationNet(
-        ModeRecorder, module__n_features=3, module__n_classes=3, classes=[0, 1, 2],
-        criterion=torch.nn.CrossEntropyLoss, max_epochs=2, batch_size=10,
-        train_split=None, iterator_train=TensorBatchIterator,
-        iterator_valid=TensorBatchIterator, verbose=0,
-    )  # fmt: skip
+        ModeRecorder,
+        module__n_features=3,
+        module__n_classes=3,
+        classes=[0, 1, 2],
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        batch_size=10,
+        train_split=None,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        verbose=0,
+    )
     net.fit(X, y)
     assert net.module_.modes == [True] * 8  # 2 epochs of 4 batches
     net.module_.modes.clear()
@@ -106,3 +126,76 @@ def test_training_mode_reaches_every_submodule():
     net.module_.modes.clear()
     net.partial_fit(X, y)
     assert net.module_.modes == [True] * 8
+
+
+def _small_task(n_rows=40):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_rows, 3)).astype(np.float32)
+    y = {"label": rng.integers(0, 3, n_rows), "weight": np.ones(n_rows, np.float32)}
+    return X, y
+
+
+class InterruptOnThirdBatch(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += 1
+        if self.calls == 3:
+            raise KeyboardInterrupt
+        return self.linear(X)
+
+
+def _trainable(module, **kwargs):
+    return WeightedDistillationNet(
+        module,
+        module__n_features=3,
+        module__n_classes=3,
+        classes=[0, 1, 2],
+        batch_size=10,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        verbose=0,
+        **kwargs,
+    )
+
+
+def test_train_stops_early_and_drops_the_validation_rows():
+    X, y = _small_task()
+    valid = Dataset(X[:10], {key: value[:10] for key, value in y.items()})
+    net = _trainable(
+        TabularMLP,
+        lr=0.0,  # the validation loss never improves
+        max_epochs=20,
+        train_split=predefined_split(valid),
+        callbacks=[("early_stopping", EarlyStopping(patience=1))],
+    )
+    assert train(net, X, y) is net
+    # the first epoch sets the best loss, the second misses it and stops
+    assert len(net.history) == 2
+    assert net.train_split is None
+    assert net.predict_proba(X).shape == (40, 3)
+
+
+def test_train_passes_on_an_interrupt():
+    X, y = _small_task()
+    net = _trainable(InterruptOnThirdBatch, max_epochs=5, train_split=None)
+    with pytest.raises(KeyboardInterrupt, match="training interrupted"):
+        train(net, X, y)
+    assert net.module_.calls == 3
+
+
+def test_seeded_torch_seeds_inside_and_restores_the_callers_state():
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    with seeded_torch(3, "cpu"):
+        first = torch.rand(4)
+    assert torch.equal(torch.get_rng_state(), state)
+    with seeded_torch(3, "cpu"):
+        again = torch.rand(4)
+    torch.manual_seed(3)
+    assert torch.equal(first, again) and torch.equal(first, torch.rand(4))
+    with seeded_torch(4, "cpu"):
+        assert not torch.equal(torch.rand(4), first)

@@ -1,0 +1,241 @@
+"""The dose-trained teacher and the per-group plan search (``_dose.py``)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from fairlearn.metrics import equalized_odds_difference
+
+from sklearn_dwb import BackdoorDebiasClassifier
+from sklearn_dwb._disparity import (
+    DISPARITY_METRICS,
+    disparity_from_rates,
+    group_rates,
+    one_vs_rest_disparity,
+)
+from sklearn_dwb._dose import (
+    DOSE_GRID,
+    DoseSampler,
+    PlanSearch,
+    dose_input,
+    make_dose_plan,
+    stamped_at,
+)
+from sklearn_dwb._trigger import plan_stamps
+from sklearn_dwb.datasets import make_biased_classification
+
+
+def _cells(n_per_cell):
+    """Group and class codes with ``n_per_cell[g][k]`` rows in cell (g, k)."""
+    groups, classes = [], []
+    for g, row in enumerate(n_per_cell):
+        for k, n in enumerate(row):
+            groups += [g] * n
+            classes += [k] * n
+    return np.array(groups), np.array(classes)
+
+
+def test_per_group_strengths_stamp_exact_counts_per_cell():
+    counts = np.array([[300, 100], [80, 220], [150, 150]])
+    groups, classes = _cells(counts)
+    strengths = np.array([0.5, 1.0, 2.0])
+    plan = plan_stamps(
+        group_codes=groups,
+        class_codes=classes,
+        shape=counts.shape,
+        weights=None,
+        target="global",
+        strength=strengths,
+        rng=np.random.default_rng(0),
+    )
+    # global target: 530 / 1000 of class 0; each group's excess cell
+    p = counts.sum(axis=0) / counts.sum()
+    m = (counts / p).min(axis=1, keepdims=True)
+    excess = counts - m * p
+    expected = np.rint(np.clip(strengths[:, None] * excess / counts, 0, 1) * counts)
+    np.testing.assert_array_equal(plan.stamp_counts, expected)
+    stamped_per_cell = np.bincount(
+        (groups * 2 + classes)[plan.stamped], minlength=counts.size
+    ).reshape(counts.shape)
+    np.testing.assert_array_equal(stamped_per_cell, expected)
+
+
+def test_dose_plan_stamps_what_the_fixed_plan_stamps_at_each_strength():
+    counts = np.array([[300, 100], [80, 220]])
+    groups, classes = _cells(counts)
+    dose_plan = make_dose_plan(
+        group_codes=groups,
+        class_codes=classes,
+        shape=counts.shape,
+        weights=None,
+        target="global",
+        rng=np.random.default_rng(0),
+    )
+    assert dose_plan.n_triggers == 2  # one over-represented cell per group
+    for strengths in ([0.0, 0.0], [0.3, 1.0], [1.0, 0.5], [2.0, 2.0]):
+        fixed = plan_stamps(
+            group_codes=groups,
+            class_codes=classes,
+            shape=counts.shape,
+            weights=None,
+            target="global",
+            strength=np.array(strengths),
+            rng=np.random.default_rng(0),
+        )
+        dose = torch.tensor(strengths, dtype=torch.float32)[groups]
+        stamped = stamped_at(dose_plan, dose).numpy()
+        per_cell = np.bincount((groups * 2 + classes)[stamped], minlength=4)
+        assert np.abs(per_cell - fixed.stamp_counts.ravel()).max() <= 1
+
+
+def test_dose_input_and_sampler():
+    counts = np.array([[30, 10], [8, 22]])
+    groups, classes = _cells(counts)
+    plan = make_dose_plan(
+        group_codes=groups,
+        class_codes=classes,
+        shape=counts.shape,
+        weights=None,
+        target="global",
+        rng=np.random.default_rng(0),
+    )
+    X = torch.ones(len(groups), 3)
+    dose = torch.full((len(groups),), 0.7)
+    clean = dose_input(X, plan, dose, 10.0)
+    assert clean.shape == (70, 3 + 2 + 2)
+    np.testing.assert_allclose(
+        clean[:, 3:5].numpy(), np.eye(2)[groups] * 0.7, rtol=1e-6
+    )
+    assert not clean[:, 5:].any()
+    torch.manual_seed(0)
+    y = {"label": torch.as_tensor(classes), "weight": torch.ones(70)}
+    X_epoch, y_epoch = DoseSampler(plan, 10.0)(X, y)
+    triggers = X_epoch[:, 5:].numpy()
+    stamped = triggers.max(axis=1) > 0
+    assert set(np.unique(triggers)) <= {0.0, 10.0}
+    # only rows of the over-represented cells carry a trigger, their own cell's
+    cells = groups * 2 + classes
+    assert set(cells[stamped]) <= {0, 3}
+    assert np.all(triggers[cells == 0, 1] == 0) and np.all(triggers[cells == 3, 0] == 0)
+    doses = X_epoch[:, 3:5].numpy()[np.arange(70), groups]
+    assert doses.min() >= 0 and doses.max() <= 2
+    # reweighing: the dose scales each cell's weight towards P(g)P(y)/P(g,y)
+    _, y_weighted = DoseSampler(plan, 10.0, "reweigh")(X, y, dose=torch.ones(70))
+    share = counts / counts.sum()
+    expected = share.sum(axis=1)[:, None] * share.sum(axis=0) / share
+    np.testing.assert_allclose(
+        y_weighted["weight"].numpy(), expected[groups, classes], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_group_rates_give_fairlearns_disparities(n_classes):
+    rng = np.random.default_rng(n_classes)
+    for _ in range(5):
+        y, y_pred = rng.integers(0, n_classes, (2, 400))
+        groups, weight = rng.integers(0, 3, 400), rng.random(400)
+        rates = group_rates(y, y_pred, groups, 3, n_classes, weight)
+        for metric in DISPARITY_METRICS:
+            assert disparity_from_rates(metric, rates) == pytest.approx(
+                one_vs_rest_disparity(metric, y, y_pred, groups, n_classes, weight),
+                abs=1e-12,
+            )
+
+
+def test_plan_search_scores_every_plan_or_one_group_at_a_time():
+    rng = np.random.default_rng(0)
+    n_doses, n_rows = 5, 600
+    y = rng.integers(0, 2, n_rows)
+    predictions = np.where(rng.random((n_doses, n_rows)) < 0.8, y, 1 - y)
+    for n_groups, expected_plans in [(2, n_doses**2), (5, None)]:
+        groups = rng.integers(0, n_groups, n_rows)
+        search = PlanSearch(
+            predictions,
+            y,
+            groups,
+            np.ones(n_rows),
+            n_groups=n_groups,
+            n_classes=2,
+            metric="equalized_odds_difference",
+        )
+        best = search.run(n_groups, max_disparity=0.1)
+        if expected_plans is not None:
+            assert len(search.scores) == expected_plans
+        else:  # 5 ** 5 plans in full: searched one group at a time instead
+            assert n_doses < len(search.scores) < n_doses**n_groups
+        index = np.asarray(best)[groups]
+        y_pred = predictions[index, np.arange(n_rows)]
+        accuracy, disparity = search.score(best)
+        assert accuracy == pytest.approx(np.mean(y_pred == y))
+        assert disparity == pytest.approx(
+            equalized_odds_difference(y, y_pred, sensitive_features=groups)
+        )
+        feasible = [s for s in search.scores.values() if s[1] <= 0.1]
+        if feasible:
+            assert disparity <= 0.1
+            assert accuracy == max(a for a, _ in feasible)
+
+
+@pytest.fixture(scope="module")
+def biased_task():
+    return make_biased_classification(n_samples=2000, label_bias=0.5, random_state=0)
+
+
+def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
+    X, y, groups = biased_task
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric="demographic_parity_difference",
+        max_disparity=0.05,
+        **fast_params,
+    ).fit(X, y, sensitive_features=groups)
+    search = clf.plan_search_
+    assert len(search) == len(DOSE_GRID) ** 2  # every per-group plan, two groups
+    assert list(search.columns) == [
+        "strength[0]",
+        "strength[1]",
+        "accuracy",
+        "demographic_parity_difference",
+        "selected",
+    ]
+    chosen = search[search["selected"]]
+    assert len(chosen) == 1
+    assert chosen["demographic_parity_difference"].iloc[0] <= 0.05
+    within = search[search["demographic_parity_difference"] <= 0.05]
+    assert chosen["accuracy"].iloc[0] == within["accuracy"].max()
+    assert isinstance(clf.trigger_strength_, pd.Series)
+    np.testing.assert_array_equal(
+        clf.trigger_strength_.to_numpy(), chosen.iloc[0, :2].to_numpy()
+    )
+    # the student follows the teacher at the chosen plan: parity within the
+    # bound up to the distillation gap, well below the unmitigated network's
+    plain = BackdoorDebiasClassifier(trigger_strength=0, **fast_params)
+    plain.fit(X, y, sensitive_features=groups)
+    gap = DISPARITY_METRICS["demographic_parity_difference"]
+    student_gap = gap(y, clf.predict(X), sensitive_features=groups)
+    plain_gap = gap(y, plain.predict(X), sensitive_features=groups)
+    assert student_gap <= 0.08
+    assert plain_gap - student_gap >= 0.07
+    # the chosen plan is described as usual, with its per-group rates
+    plan = clf.trigger_plan_
+    assert set(plan["group"]) <= {0, 1}
+    np.testing.assert_array_equal(
+        plan["n_stamped"], np.rint(plan["rate"] * plan["n_rows"])
+    )
+
+
+def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
+    X, y, groups = biased_task
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric="equalized_odds_difference",
+        max_disparity=0.0,
+        **fast_params,
+    )
+    with pytest.warns(UserWarning, match=r"best value reached is 0\.\d+"):
+        clf.fit(X, y, sensitive_features=groups)
+    search = clf.plan_search_
+    chosen = search[search["selected"]].iloc[0]
+    assert (
+        chosen["equalized_odds_difference"] == search["equalized_odds_difference"].min()
+    )

@@ -1,0 +1,210 @@
+"""Disparities (``sklearn_dwb._disparity``), the fairness scorers and report
+(``sklearn_dwb.metrics``), and how the package's modules build on each other."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    false_positive_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV
+
+import sklearn_dwb
+from conftest import FAST
+from sklearn_dwb import BackdoorDebiasClassifier
+from sklearn_dwb._disparity import DISPARITY_METRICS, one_vs_rest_disparity
+from sklearn_dwb.datasets import make_biased_classification
+from sklearn_dwb.metrics import fairness_report, fairness_scorer
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, groups = make_biased_classification(n_samples=600, random_state=0)
+    clf = BackdoorDebiasClassifier(sensitive_columns=[-1], **FAST).fit(X, y)
+    return clf, X, y, groups
+
+
+def _gaps(y, y_pred, groups):
+    frame = MetricFrame(
+        metrics={"tpr": true_positive_rate, "fpr": false_positive_rate},
+        y_true=y,
+        y_pred=y_pred,
+        sensitive_features=groups,
+    )
+    return frame.difference()
+
+
+# ---------------------------------------------------------- disparities
+def test_one_vs_rest_disparity_binary_and_multiclass():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 2, 400)
+    y, y_pred = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    for name, function in DISPARITY_METRICS.items():
+        expected = function(y, y_pred, sensitive_features=groups)
+        assert one_vs_rest_disparity(name, y, y_pred, groups, 2) == pytest.approx(
+            expected, abs=1e-12
+        )
+    y, y_pred = rng.integers(0, 3, 400), rng.integers(0, 3, 400)
+    per_class = [
+        demographic_parity_difference(y == k, y_pred == k, sensitive_features=groups)
+        for k in range(3)
+    ]
+    assert len(set(per_class)) == 3  # the maximum is one of three values
+    got = one_vs_rest_disparity(
+        "demographic_parity_difference", y, y_pred, groups, n_classes=3
+    )
+    assert got == pytest.approx(max(per_class), abs=1e-12)
+
+
+def test_average_odds_difference_is_the_mean_rate_gap():
+    rng = np.random.default_rng(1)
+    groups = rng.integers(0, 2, 300)
+    y, y_pred = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    gaps = _gaps(y, y_pred, groups)
+    value = DISPARITY_METRICS["average_odds_difference"](
+        y, y_pred, sensitive_features=groups
+    )
+    assert value == pytest.approx((gaps["tpr"] + gaps["fpr"]) / 2, abs=1e-12)
+
+
+# -------------------------------------------------------------- scorers
+def test_scorers_equal_fairlearn(fitted):
+    clf, X, y, groups = fitted
+    y_pred = clf.predict(X)
+    gaps = _gaps(y, y_pred, groups)
+    cells = pd.DataFrame({"g": groups, "y": y})
+
+    def negated(metric):
+        return -metric(y, y_pred, sensitive_features=groups)
+
+    expected = {
+        "equalized_odds_difference": negated(equalized_odds_difference),
+        "demographic_parity_difference": negated(demographic_parity_difference),
+        "equal_opportunity_difference": negated(equal_opportunity_difference),
+        "average_odds_difference": -(gaps["tpr"] + gaps["fpr"]) / 2,
+        "group_balanced_accuracy": MetricFrame(
+            metrics=accuracy_score, y_true=y, y_pred=y_pred, sensitive_features=cells
+        ).by_group.mean(),
+    }
+    for name, value in expected.items():
+        scorer = fairness_scorer(name)
+        # groups from the estimator's sensitive_columns, and passed explicitly
+        assert scorer(clf, X, y) == pytest.approx(value, abs=1e-12)
+        assert scorer(clf, X, y, sensitive_features=groups) == pytest.approx(
+            value, abs=1e-12
+        )
+    assert expected["equalized_odds_difference"] < 0  # disparities are negated
+
+
+def test_unknown_metric_and_no_groups(fitted):
+    clf, X, y, groups = fitted
+    with pytest.raises(ValueError, match="Unknown fairness metric"):
+        fairness_scorer("parity")
+    plain = BackdoorDebiasClassifier(max_epochs=2).fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match="no sensitive_columns"):
+        fairness_scorer("equalized_odds_difference")(plain, X, y)
+
+
+def test_scorer_gives_identical_cv_results_with_routing_on_and_off(fast_params):
+    X, y, groups = make_biased_classification(n_samples=400, random_state=0)
+
+    def search(routing):
+        clf = BackdoorDebiasClassifier(sensitive_columns=[-1], **fast_params)
+        if routing:  # the groups go to the scorers only
+            clf.set_fit_request(sensitive_features=False)
+        return GridSearchCV(
+            clf,
+            {"trigger_strength": [0, 1]},
+            scoring={
+                "eod": fairness_scorer("equalized_odds_difference"),
+                "dpd": fairness_scorer("demographic_parity_difference"),
+            },
+            refit=False,
+            cv=2,
+        )
+
+    with sklearn.config_context(enable_metadata_routing=False):
+        off = search(False).fit(X, y).cv_results_
+    with sklearn.config_context(enable_metadata_routing=True):
+        on = search(True).fit(X, y, sensitive_features=groups).cv_results_
+    for key in ("mean_test_eod", "mean_test_dpd", "split0_test_eod", "split1_test_dpd"):
+        np.testing.assert_array_equal(on[key], off[key])
+    assert np.all(off["mean_test_eod"] <= 0)
+
+
+# --------------------------------------------------------------- report
+def test_fairness_report(fitted):
+    clf, X, y, groups = fitted
+    y_pred = clf.predict(X)
+    report = fairness_report(y, y_pred, sensitive_features=groups)
+    assert list(report.index) == [0, 1, "overall", "difference"]
+    assert report.loc[0, "count"] + report.loc[1, "count"] == len(y)
+    rates = [np.mean(y_pred[groups == g]) for g in (0, 1)]
+    assert report.loc[1, "selection_rate"] == pytest.approx(rates[1], abs=1e-12)
+    disparities = report.attrs["disparities"]
+    assert disparities["demographic_parity_difference"] == pytest.approx(
+        abs(rates[1] - rates[0]), abs=1e-12
+    )
+    assert disparities["equalized_odds_difference"] == pytest.approx(
+        max(report.loc["difference", ["true_positive_rate", "false_positive_rate"]]),
+        abs=1e-12,
+    )
+
+
+# ---------------------------------------------------- intersectional groups
+def test_intersectional_groups_in_report_and_scorer(fitted):
+    clf, X, y, groups = fitted
+    y_pred = clf.predict(X)
+    pair = pd.DataFrame({"g": groups, "half": np.arange(len(y)) % 2})
+    joined = pair.astype(str).agg(", ".join, axis=1)
+    expected = demographic_parity_difference(y, y_pred, sensitive_features=joined)
+    report = fairness_report(y, y_pred, sensitive_features=pair)
+    assert len(report) == 4 + 2  # four intersectional groups, overall, difference
+    disparities = report.attrs["disparities"]
+    assert disparities["demographic_parity_difference"] == pytest.approx(
+        expected, abs=1e-12
+    )
+    scorer = fairness_scorer("demographic_parity_difference")
+    assert scorer(clf, X, y, sensitive_features=pair) == pytest.approx(
+        -expected, abs=1e-12
+    )
+
+
+def test_fairlearn_takes_several_sensitive_columns_as_intersectional_groups():
+    rng = np.random.default_rng(0)
+    y, y_pred = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    pair = pd.DataFrame(
+        {"a": rng.choice(["x", "y"], 300), "b": rng.integers(0, 3, 300)}
+    )
+    joined = pair.astype(str).agg(", ".join, axis=1)
+    for metric in (
+        equalized_odds_difference,
+        demographic_parity_difference,
+        equal_opportunity_difference,
+    ):
+        assert metric(y, y_pred, sensitive_features=pair) == pytest.approx(
+            metric(y, y_pred, sensitive_features=joined), abs=1e-12
+        )
+
+
+# -------------------------------------------------------------- layering
+def test_package_layering():
+    """The core estimator builds on no user-facing module and no private scorer."""
+    root = Path(sklearn_dwb.__file__).parent
+    for path in root.rglob("*.py"):
+        assert "sklearn.metrics._scorer" not in path.read_text(), path
+    classifier = (root / "_classifier.py").read_text()
+    assert (
+        "metrics" not in classifier.split('"""', 2)[0] + classifier.split("class ")[0]
+    )
+    disparity = (root / "_disparity.py").read_text()
+    assert "from ." not in disparity and "import sklearn_dwb" not in disparity
