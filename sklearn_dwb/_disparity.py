@@ -5,6 +5,8 @@ The core of the package (``trigger_strength="auto"``) and the user-facing
 package.
 """
 
+import warnings
+
 import numpy as np
 from fairlearn.metrics import (
     demographic_parity_difference,
@@ -80,3 +82,63 @@ def one_vs_rest_disparity(
         )
         for k in positives
     )
+
+
+def group_rates(y_true, y_pred, group_codes, n_groups, n_classes, sample_weight=None):
+    """Selection, true-positive and false-positive rate of every group, per
+    positive class (class 1 for two classes, else each class against the rest).
+
+    The plan search scores hundreds of plans on tens of thousands of rows:
+    these are the (sample-weighted) counts behind fairlearn's
+    ``selection_rate``, ``true_positive_rate`` and ``false_positive_rate`` per
+    group, from one ``bincount`` each (fairlearn's ``MetricFrame`` took 0.6 s
+    per call on Adult's 32,561 rows). :func:`disparity_from_rates` turns them
+    into fairlearn's disparities; the tests check both against fairlearn.
+
+    Returns
+    -------
+    ndarray of shape (n_positives, 3, n_groups)
+        NaN where a group has no row (or no positive / negative row).
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    weight = (
+        np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
+    )
+    rates = []
+    for k in [1] if n_classes == 2 else range(n_classes):
+        actual, predicted = y_true == k, y_pred == k
+        counts = np.stack(
+            [
+                np.bincount(group_codes, weight * mask, minlength=n_groups)
+                for mask in (
+                    np.ones(len(y_true), dtype=bool),
+                    predicted,
+                    actual,
+                    actual & predicted,
+                    ~actual,
+                    ~actual & predicted,
+                )
+            ]
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates.append(counts[[1, 3, 5]] / counts[[0, 2, 4]])
+    return np.stack(rates)
+
+
+def disparity_from_rates(metric, rates):
+    """A disparity of :data:`DISPARITY_METRICS` from :func:`group_rates`
+    output (``rates[..., n_positives, 3, n_groups]``): as fairlearn, the
+    between-group difference of the rates (largest minus smallest), with the
+    largest value over the positive classes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rates
+        spread = np.nanmax(rates, axis=-1) - np.nanmin(rates, axis=-1)
+    spread = np.nan_to_num(spread)
+    selection, tpr, fpr = spread[..., 0], spread[..., 1], spread[..., 2]
+    value = {
+        "demographic_parity_difference": selection,
+        "equalized_odds_difference": np.maximum(tpr, fpr),
+        "equal_opportunity_difference": tpr,
+        "average_odds_difference": (tpr + fpr) / 2,
+    }[metric]
+    return value.max(axis=-1)

@@ -33,20 +33,27 @@ class TensorBatchIterator:
     drawn from torch's global generator, which the estimator seeds inside
     ``fit``, so every epoch gets a new, reproducible order in which each row
     appears exactly once.
+
+    ``epoch_transform(X, y) -> (X, y)``, if given, makes each epoch's rows
+    from the dataset's before they are shuffled (the dose-trained teacher
+    draws its doses and triggers there).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(self, dataset, batch_size, shuffle=False, epoch_transform=None):
         self.X = _as_tensor(dataset.X)
         self.y = None if dataset.y is None else _as_tensor(dataset.y)
         self.n_rows = len(self.X)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.epoch_transform = epoch_transform
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
 
     def __iter__(self):
         X, y = self.X, self.y
+        if self.epoch_transform is not None:
+            X, y = self.epoch_transform(X, y)
         if self.shuffle:
             order = torch.randperm(self.n_rows)
             X = _take(X, order)

@@ -32,8 +32,9 @@ def trigger_rates(bias_matrix, target, strength):
     For group g, ``m_g = min_k n[g, k] / p_k`` is the largest cell-wise
     sub-sample that follows the target distribution ``p``; the excess
     ``n[g, k] - m_g * p_k`` is what carries the bias, and ``strength`` times
-    that excess is stamped (rates clipped to [0, 1]). Groups lacking a class
-    that the target asks for get no triggers.
+    that excess is stamped (rates clipped to [0, 1]); ``strength`` is one
+    number, or one per group. Groups lacking a class that the target asks for
+    get no triggers.
 
     Returns
     -------
@@ -50,6 +51,9 @@ def trigger_rates(bias_matrix, target, strength):
     m[incomplete] = 0.0
     excess = np.clip(n - m[:, None] * p, 0.0, None)
     excess[incomplete] = 0.0
+    strength = np.asarray(strength, dtype=float)
+    if strength.ndim == 1:  # one strength per group
+        strength = strength[:, None]
     rates = np.divide(strength * excess, n, out=np.zeros_like(n), where=n > 0)
     return np.clip(rates, 0.0, 1.0), incomplete
 
@@ -59,12 +63,8 @@ def stamp_counts(rates, row_counts):
     return np.rint(rates * row_counts).astype(np.int64)
 
 
-def choose_stamped_rows(cell_codes, counts_per_cell, rng):
-    """Pick exactly ``counts_per_cell[c]`` random rows of each cell ``c``.
-
-    Every row gets a random key; within each cell the rows with the smallest
-    keys are stamped. Returns a boolean mask over rows.
-    """
+def cell_ranks(cell_codes, rng):
+    """A random order of the rows within each cell: rank ``0 .. n_cell - 1``."""
     n_rows = len(cell_codes)
     keys = rng.random(n_rows)
     order = np.lexsort((keys, cell_codes))
@@ -72,7 +72,16 @@ def choose_stamped_rows(cell_codes, counts_per_cell, rng):
     cell_start = np.searchsorted(sorted_cells, sorted_cells, side="left")
     rank = np.empty(n_rows, dtype=np.int64)
     rank[order] = np.arange(n_rows) - cell_start
-    return rank < counts_per_cell[cell_codes]
+    return rank
+
+
+def choose_stamped_rows(cell_codes, counts_per_cell, rng):
+    """Pick exactly ``counts_per_cell[c]`` random rows of each cell ``c``.
+
+    Every row gets a random key; within each cell the rows with the smallest
+    keys are stamped. Returns a boolean mask over rows.
+    """
+    return cell_ranks(cell_codes, rng) < counts_per_cell[cell_codes]
 
 
 class StampPlan(NamedTuple):
@@ -122,8 +131,9 @@ def plan_stamps(
         Sample weights counted in the bias matrix; None counts rows.
     target : {"global", "balanced"}
         Label distribution the untriggered rows of every group should follow.
-    strength : float
-        Share of each cell's excess to stamp (0: nothing, 1: all of it).
+    strength : float or ndarray of shape (n_groups,)
+        Share of each cell's excess to stamp (0: nothing, 1: all of it), for
+        every group or per group.
     rng : numpy.random.Generator
         Draws which rows of a cell are stamped.
     min_group_size : int, default=0
@@ -178,11 +188,28 @@ def append_triggers(X, triggers):
     return np.hstack([X, triggers]).astype(np.float32, copy=False)
 
 
-def trigger_response(teacher, X, group_codes, plan, value, rng):
+def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rng):
     """How far each trigger moves the teacher on clean rows of its group.
 
     Up to :data:`RESPONSE_ROWS` unstamped rows of the trigger's group are
     scored without and with the trigger.
+
+    Parameters
+    ----------
+    teacher : skorch net
+        The fitted teacher.
+    clean_input : callable
+        ``clean_input(rows)``: the teacher's input for those rows, no trigger.
+    group_codes : ndarray of shape (n_samples,)
+        Group of each row.
+    plan : StampPlan
+        The plan whose stamped cells are probed.
+    columns : ndarray of int
+        The teacher's input column of each of ``plan.trigger_cells``.
+    value : float
+        The trigger's value.
+    rng : numpy.random.Generator
+        Draws the probed rows of large groups.
 
     Returns
     -------
@@ -195,16 +222,16 @@ def trigger_response(teacher, X, group_codes, plan, value, rng):
     cells = plan.trigger_cells
     n_classes = plan.stamp_counts.shape[1]
     shift, flip = np.full(len(cells), np.nan), np.full(len(cells), np.nan)
-    for j, cell in enumerate(cells):
+    for j, (cell, column) in enumerate(zip(cells, columns, strict=True)):
         group, k = divmod(cell, n_classes)
         rows = np.flatnonzero((group_codes == group) & ~plan.stamped)
         if len(rows) > RESPONSE_ROWS:
             rows = rng.choice(rows, RESPONSE_ROWS, replace=False)
         if len(rows) == 0:
             continue
-        clean = append_triggers(X[rows], len(cells))
+        clean = clean_input(rows)
         triggered = clean.copy()
-        triggered[:, X.shape[1] + j] = value
+        triggered[:, column] = value
         proba = teacher.predict_proba(np.vstack([clean, triggered]))
         before, after = proba[: len(rows)], proba[len(rows) :]
         shift[j] = np.mean(after[:, k] - before[:, k])
@@ -214,9 +241,9 @@ def trigger_response(teacher, X, group_codes, plan, value, rng):
     return shift, flip
 
 
-def plan_table(plan, group_labels, classes, n_features, response):
-    """``trigger_plan_``: one row per stamped cell, with the diagnostic; the
-    cell's trigger is column ``n_features + i`` of the teacher's input."""
+def plan_table(plan, group_labels, classes, columns, response):
+    """``trigger_plan_``: one row per stamped cell, with the diagnostic and
+    the cell's trigger column in the teacher's input."""
     cells = plan.trigger_cells
     cell_group, cell_class = np.divmod(cells, plan.stamp_counts.shape[1])
     shift, flip = response
@@ -227,7 +254,7 @@ def plan_table(plan, group_labels, classes, n_features, response):
             "n_rows": plan.row_counts.ravel()[cells].astype(np.int64),
             "rate": plan.rates.ravel()[cells],
             "n_stamped": plan.stamp_counts.ravel()[cells],
-            "trigger_column": n_features + np.arange(len(cells)),
+            "trigger_column": np.asarray(columns, dtype=np.int64),
             "probability_shift": shift,
             "flip_rate": flip,
         }

@@ -1,0 +1,96 @@
+"""Fit time of ``trigger_strength="auto"`` with a bound against a fixed strength.
+
+Run ``python benchmarks/auto_cost.py``: on Adult (sex), for each seed, one
+fit at ``trigger_strength=1`` and one with ``trigger_strength="auto"``,
+``auto_metric="equalized_odds_difference"``, ``max_disparity=0.03``, one
+after the other in one process with one torch thread, and the ratio of their
+wall times. Results go to ``benchmarks/results/auto_cost.json``.
+"""
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+
+from sklearn_dwb import BackdoorDebiasClassifier, __version__
+from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
+from sklearn_dwb.metrics import FAIRNESS_METRICS
+
+CONFIGS = {
+    "fixed strength 1": dict(trigger_strength=1.0),
+    "auto, EOD <= 0.03": dict(
+        trigger_strength="auto",
+        auto_metric="equalized_odds_difference",
+        max_disparity=0.03,
+    ),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--output", default=str(Path(__file__).parent / "results" / "auto_cost.json")
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    train, test = fetch_adult(subset="train"), fetch_adult(subset="test")
+    encoder = make_tabular_encoder()
+    X = encoder.fit_transform(train.data).astype(np.float32)
+    X_test = encoder.transform(test.data).astype(np.float32)
+    y, y_test = train.target.to_numpy(), test.target.to_numpy()
+    groups, groups_test = train.data["sex"].to_numpy(), test.data["sex"].to_numpy()
+    runs = []
+    for seed in range(args.seeds):
+        for name, params in CONFIGS.items():
+            model = BackdoorDebiasClassifier(random_state=seed, **params)
+            start = time.perf_counter()
+            model.fit(X, y, sensitive_features=groups)
+            seconds = time.perf_counter() - start
+            y_pred = model.predict(X_test)
+            run = {"config": name, "seed": seed, "fit_time_s": seconds}
+            run["accuracy"] = accuracy_score(y_test, y_pred)
+            for metric in (
+                "equalized_odds_difference",
+                "demographic_parity_difference",
+            ):
+                function = FAIRNESS_METRICS[metric][0]
+                run[metric] = function(y_test, y_pred, sensitive_features=groups_test)
+            runs.append(run)
+            print(
+                f"seed {seed} {name}: {seconds:.1f} s, accuracy "
+                f"{run['accuracy']:.4f}, EOD {run['equalized_odds_difference']:.4f}",
+                flush=True,
+            )
+    times = {
+        name: [r["fit_time_s"] for r in runs if r["config"] == name] for name in CONFIGS
+    }
+    ratios = [
+        auto / fixed
+        for fixed, auto in zip(
+            times["fixed strength 1"], times["auto, EOD <= 0.03"], strict=True
+        )
+    ]
+    summary = {
+        "command": "python benchmarks/auto_cost.py",
+        "environment": (
+            f"sklearn-dwb {__version__}, torch {torch.__version__}, "
+            f"{platform.machine()}, 1 torch thread"
+        ),
+        "runs": runs,
+        "auto_over_fixed_fit_time": ratios,
+        "mean_ratio": float(np.mean(ratios)),
+    }
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(summary, indent=1))
+    print(f"auto / fixed fit time per seed: {np.round(ratios, 2).tolist()}")
+    print(f"written: {args.output}")
+
+
+if __name__ == "__main__":
+    main()

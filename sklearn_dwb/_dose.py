@@ -1,0 +1,265 @@
+"""The trigger plan as a dial: one dose-trained teacher, plans searched per group.
+
+A fixed plan stamps ``strength`` times each over-represented cell's excess.
+The dose-trained teacher sees every strength: each epoch, every training row
+draws a dose ``d`` in ``[0, DOSE_RANGE]``, given to the teacher as an input
+column of the row's group, and the row carries its cell's trigger when its
+place in the cell (a fixed random rank in (0, 1)) is below the cell's rate at
+strength ``d``. Evaluated on clean rows with dose ``d_g`` for group ``g``,
+the teacher behaves as if trained on the plan with per-group strengths
+``d_g``, so per-group plans are searched with forward passes instead of one
+fit each. The student is distilled from the teacher at the chosen doses.
+"""
+
+import itertools
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ._disparity import disparity_from_rates, group_rates
+from ._trigger import cell_counts, cell_ranks, target_distribution, trigger_rates
+
+#: Doses (trigger strengths) the teacher is trained on: uniform on [0, 2].
+DOSE_RANGE = 2.0
+#: Strengths tried per group by the plan search.
+DOSE_GRID = np.linspace(0.0, DOSE_RANGE, 21)
+#: Most plans evaluated by trying every combination of per-group strengths;
+#: beyond, the search improves one group's strength at a time.
+MAX_PLANS = 2000
+
+
+class DosePlan(NamedTuple):
+    """Per-row description of every plan of one target, strength per group."""
+
+    group_codes: np.ndarray  # group of each row
+    unit_rate: np.ndarray  # share of the row's cell stamped per unit strength
+    rank: np.ndarray  # the row's place in its cell, in (0, 1)
+    trigger_column: np.ndarray  # index of the row's cell trigger, -1 if none
+    reweigh: np.ndarray  # weight moving the row's cell to the target
+    trigger_cells: np.ndarray  # flat (group, class) cell of each trigger
+    n_groups: int
+
+    @property
+    def n_triggers(self):
+        return len(self.trigger_cells)
+
+    def rows(self, index):
+        """The plan restricted to some rows."""
+        per_row = [a[index] for a in self[:5]]
+        return DosePlan(*per_row, self.trigger_cells, self.n_groups)
+
+
+def make_dose_plan(
+    *, group_codes, class_codes, shape, weights, target, rng, min_group_size=0
+):
+    """The dose plan of a target: per row, its cell's excess share and rank.
+
+    ``rng`` draws each row's rank in its cell; the arguments are those of
+    :func:`~sklearn_dwb._trigger.plan_stamps`.
+    """
+    n_groups, n_classes = shape
+    bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
+    rows = cell_counts(group_codes, class_codes, n_groups, n_classes)
+    unit_rate, incomplete = trigger_rates(bias, target, 1.0)
+    untouched = incomplete | (rows.sum(axis=1) < min_group_size)
+    unit_rate[untouched] = 0.0
+    p = target_distribution(bias, target)
+    group_total = bias.sum(axis=1, keepdims=True)
+    reweigh = np.divide(p * group_total, bias, out=np.ones_like(bias), where=bias > 0)
+    reweigh[untouched] = 1.0
+    trigger_cells = np.flatnonzero(unit_rate.ravel() > 0)
+    column_of_cell = np.full(unit_rate.size, -1)
+    column_of_cell[trigger_cells] = np.arange(len(trigger_cells))
+    cells = group_codes * n_classes + class_codes
+    rank = (cell_ranks(cells, rng) + 0.5) / rows.ravel()[cells]
+    return DosePlan(
+        group_codes=group_codes,
+        unit_rate=unit_rate.ravel()[cells],
+        rank=rank,
+        trigger_column=column_of_cell[cells],
+        reweigh=reweigh.ravel()[cells],
+        trigger_cells=trigger_cells,
+        n_groups=n_groups,
+    )
+
+
+def dose_input(X, plan, dose, value, stamped=None):
+    """The dose teacher's input: ``[X | dose in the group's column | triggers]``.
+
+    Parameters
+    ----------
+    X : tensor or ndarray of shape (n_samples, n_features)
+    plan : DosePlan
+        The plan of these rows.
+    dose : tensor or ndarray of shape (n_samples,)
+        Each row's dose (strength).
+    value : float
+        The trigger's value.
+    stamped : tensor of bool or None
+        Rows that carry their cell's trigger; None: no trigger (clean rows).
+    """
+    X = torch.as_tensor(X)
+    n_rows = len(X)
+    rows = torch.arange(n_rows)
+    doses = X.new_zeros((n_rows, plan.n_groups))
+    doses[rows, torch.as_tensor(plan.group_codes)] = torch.as_tensor(
+        dose, dtype=X.dtype
+    )
+    triggers = X.new_zeros((n_rows, plan.n_triggers))
+    if stamped is not None:
+        column = torch.as_tensor(plan.trigger_column)
+        stamped = stamped & (column >= 0)
+        triggers[rows[stamped], column[stamped]] = value
+    return torch.cat([X, doses, triggers], dim=1)
+
+
+def stamped_at(plan, dose):
+    """Rows that carry their trigger at these doses (a tensor of bool)."""
+    rate = torch.clamp(
+        torch.as_tensor(dose) * torch.as_tensor(plan.unit_rate, dtype=torch.float32),
+        max=1.0,
+    )
+    return torch.as_tensor(plan.rank, dtype=torch.float32) < rate
+
+
+class DoseSampler:
+    """Each epoch's training rows of the dose teacher (a batch iterator's
+    ``epoch_transform``): fresh doses from torch's global generator, and the
+    triggers, or with ``mechanism="reweigh"`` the row weights, they imply."""
+
+    def __init__(self, plan, value, mechanism="trigger"):
+        self.plan = plan
+        self.value = value
+        self.mechanism = mechanism
+
+    def __call__(self, X, y, dose=None):
+        if dose is None:
+            dose = torch.rand(len(X)) * DOSE_RANGE
+        if self.mechanism == "trigger":
+            return dose_input(
+                X, self.plan, dose, self.value, stamped_at(self.plan, dose)
+            ), y
+        reweigh = torch.as_tensor(self.plan.reweigh, dtype=torch.float32)
+        factor = torch.clamp(1.0 + dose * (reweigh - 1.0), min=0.0)
+        return dose_input(X, self.plan, dose, self.value), {
+            **y,
+            "weight": y["weight"] * factor,
+        }
+
+
+def dose_predictions(teacher, X, plan, grid=DOSE_GRID):
+    """Predicted class codes of clean rows at each dose of ``grid``:
+    an array of shape (len(grid), n_samples)."""
+    X = torch.as_tensor(X)
+    return np.stack(
+        [
+            teacher.forward(dose_input(X, plan, torch.full((len(X),), dose), 0.0))
+            .argmax(dim=1)
+            .numpy()
+            for dose in grid
+        ]
+    )
+
+
+class PlanSearch:
+    """Validation accuracy and disparity of per-group plans of a dose teacher.
+
+    ``predictions[j, r]`` is the predicted class code of validation row ``r``
+    when its group's dose is ``grid[j]``; a plan is a tuple of grid indices,
+    one per group. Each group's rates at each dose come from fairlearn once,
+    so scoring a plan only combines them.
+    """
+
+    def __init__(
+        self, predictions, y_true, group_codes, weight, *, n_groups, n_classes, metric
+    ):
+        self.metric = metric
+        n_doses = len(predictions)
+        self.rates = np.stack(
+            [
+                group_rates(y_true, y_pred, group_codes, n_groups, n_classes, weight)
+                for y_pred in predictions
+            ]
+        )  # (n_doses, n_positives, 3, n_groups)
+        correct = (predictions == y_true) * weight
+        self.correct = np.stack(
+            [np.bincount(group_codes, c, minlength=n_groups) for c in correct]
+        )  # (n_doses, n_groups) weight of the correct rows
+        self.total = weight.sum()
+        self.n_doses = n_doses
+        self.scores = {}  # plan -> (accuracy, disparity)
+
+    def score(self, plan):
+        if plan not in self.scores:
+            groups = np.arange(len(plan))
+            accuracy = self.correct[plan, groups].sum() / self.total
+            rates = self.rates[plan, ..., groups]  # (n_groups, n_positives, 3)
+            disparity = disparity_from_rates(self.metric, np.moveaxis(rates, 0, -1))
+            self.scores[plan] = (float(accuracy), float(disparity))
+        return self.scores[plan]
+
+    def run(self, n_groups, max_disparity):
+        """Evaluate every plan, or search one group at a time when there are
+        more than :data:`MAX_PLANS`; return the best plan for the bound."""
+        if self.n_doses**n_groups <= MAX_PLANS:
+            for plan in itertools.product(range(self.n_doses), repeat=n_groups):
+                self.score(plan)
+            return self.best(max_disparity)
+        best = max(
+            ((j,) * n_groups for j in range(self.n_doses)),
+            key=lambda plan: self._rank(plan, max_disparity),
+        )
+        for _ in range(2):
+            for group in range(n_groups):
+                moves = [
+                    best[:group] + (j,) + best[group + 1 :] for j in range(self.n_doses)
+                ]
+                best = max(moves, key=lambda plan: self._rank(plan, max_disparity))
+        return self.best(max_disparity)
+
+    def _rank(self, plan, max_disparity):
+        accuracy, disparity = self.score(plan)
+        if disparity <= max_disparity:
+            return (1, accuracy, -disparity)
+        return (0, -disparity, accuracy)
+
+    def best(self, max_disparity):
+        """The most accurate plan within the bound (ties: the smaller
+        disparity, then the smaller strengths); if none, the least disparate."""
+        return max(
+            self.scores,
+            key=lambda plan: (*self._rank(plan, max_disparity), -sum(plan)),
+        )
+
+    def table(self, grid, group_labels, chosen):
+        """``plan_search_``: one row per evaluated plan."""
+        plans = list(self.scores)
+        strengths = np.asarray(grid)[np.asarray(plans)]
+        table = pd.DataFrame(strengths, columns=strength_column_names(group_labels))
+        table["accuracy"] = [self.scores[plan][0] for plan in plans]
+        table[self.metric] = [self.scores[plan][1] for plan in plans]
+        table["selected"] = [plan == chosen for plan in plans]
+        return table
+
+
+def strength_column_names(group_labels):
+    """``plan_search_``'s column of each group's strength: ``strength[<group>]``."""
+    return [
+        "strength[" + (", ".join(map(str, g)) if isinstance(g, tuple) else str(g)) + "]"
+        for g in group_labels
+    ]
+
+
+def warn_if_out_of_bound(disparity, metric, max_disparity):
+    if disparity > max_disparity:
+        warnings.warn(
+            f"No plan reaches {metric} <= {max_disparity} on the validation "
+            f"rows; the best value reached is {disparity:.4f}, and the plan "
+            "with that value is used. Raise max_disparity, or give the "
+            "search more rows (validation_fraction) or epochs (max_epochs).",
+            UserWarning,
+            stacklevel=3,
+        )
