@@ -256,10 +256,11 @@ def strength_column_names(group_labels):
 def warn_if_out_of_bound(disparity, metric, max_disparity):
     if disparity > max_disparity:
         warnings.warn(
-            f"No plan reaches {metric} <= {max_disparity} on the validation "
+            f"No plan reaches {metric} <= {max_disparity} on the training "
             f"rows; the best value reached is {disparity:.4f}, and the plan "
-            "with that value is used. Raise max_disparity, or give the "
-            "search more rows (validation_fraction) or epochs (max_epochs).",
+            "with that value is used. Raise max_disparity, or train longer "
+            "(max_epochs, n_iter_no_change): one strength per group moves "
+            "base rates and cannot close every gap.",
             UserWarning,
             stacklevel=3,
         )
