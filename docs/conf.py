@@ -1,6 +1,5 @@
 """Sphinx configuration for sklearn-dwb."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,9 +27,8 @@ autosummary_generate = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
-# The gallery runs every example; the Adult ones on a 4,000-row subsample so
-# that the build stays fast (run the scripts for the full-size numbers).
-os.environ.setdefault("SKLEARN_DWB_QUICK", "1")
+# The gallery runs every example at full size (the test suite runs them on a
+# subsample, with SKLEARN_DWB_QUICK set).
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",

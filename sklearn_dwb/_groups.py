@@ -44,16 +44,19 @@ def _select_columns(X, columns):
         picked = {}
         for column in columns:
             if column in X.columns:
-                picked[column] = X[column]
+                picked[column] = X[column].reset_index(drop=True)
             elif isinstance(column, Integral) and -X.shape[1] <= column < X.shape[1]:
-                picked[X.columns[column]] = X.iloc[:, column]
+                picked[X.columns[column]] = X.iloc[:, column].reset_index(drop=True)
+            elif isinstance(column, str) and one_hot_columns(X, column):
+                picked[column] = pd.Series(decode_one_hot(X, column))
             else:
                 raise ValueError(
                     f"sensitive_columns names {column!r}, which is not a column of X "
-                    f"(columns: {list(X.columns)[:20]}). Pass an existing column "
-                    "name or position."
+                    f"(columns: {list(X.columns)[:20]}) nor one-hot encoded in it "
+                    f"(columns named {column}_<value> or <step>__{column}_<value>). "
+                    "Pass an existing column name or position."
                 )
-        return pd.DataFrame(picked).reset_index(drop=True)
+        return pd.DataFrame(picked)
     array = np.asarray(X)
     if array.ndim != 2:
         raise ValueError(
@@ -63,7 +66,9 @@ def _select_columns(X, columns):
         if not isinstance(column, Integral):
             raise ValueError(
                 f"sensitive_columns names {column!r}, but X is an array without "
-                "column names. Pass integer positions, or X as a pandas DataFrame."
+                "column names. Pass integer positions, or X as a pandas DataFrame "
+                "(in a Pipeline, make the step before the estimator output one: "
+                'encoder.set_output(transform="pandas")).'
             )
         if not -array.shape[1] <= column < array.shape[1]:
             raise ValueError(
@@ -71,6 +76,39 @@ def _select_columns(X, columns):
                 f"{array.shape[1]} columns."
             )
     return pd.DataFrame({f"column_{c % array.shape[1]}": array[:, c] for c in columns})
+
+
+def one_hot_columns(X, feature):
+    """The columns of X that one-hot encode ``feature``, mapped to their value.
+
+    Encoders name them ``<feature>_<value>`` (:class:`~sklearn.preprocessing.
+    OneHotEncoder`), with a ``<step>__`` prefix inside a
+    :class:`~sklearn.compose.ColumnTransformer`.
+    """
+    found = {}
+    for column in X.columns:
+        if not isinstance(column, str):
+            continue
+        name = column.split("__", 1)[1] if "__" in column else column
+        if name.startswith(f"{feature}_") and len(name) > len(feature) + 1:
+            found[column] = name[len(feature) + 1 :]
+    return found
+
+
+def decode_one_hot(X, feature):
+    """The value of ``feature`` in each row, read back from its one-hot
+    columns; rows with none of them set (an unknown value) are missing."""
+    columns = one_hot_columns(X, feature)
+    codes = X[list(columns)].to_numpy(dtype=float)
+    counts = codes.sum(axis=1)
+    if not (np.isin(codes, (0.0, 1.0)).all() and (counts <= 1).all()):
+        raise ValueError(
+            f"The columns {list(columns)[:10]} do not one-hot encode "
+            f"{feature!r} (each row must hold at most one 1 and otherwise 0s); "
+            "name the group column itself, or pass sensitive_features."
+        )
+    values = np.asarray(list(columns.values()), dtype=object)[codes.argmax(axis=1)]
+    return np.where(counts == 1, values, None)
 
 
 def sensitive_frame(X, sensitive_features, sensitive_columns):

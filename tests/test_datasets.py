@@ -68,3 +68,22 @@ def test_bad_parameters():
         make_biased_classification(n_groups=2, group_weights=[1, 2, 3])
     with pytest.raises(ValueError, match="label_bias"):
         make_biased_classification(label_bias=1.5)
+
+
+def test_fair_labels_are_the_labels_before_the_bias():
+    X, y, groups, y_fair = make_biased_classification(
+        n_samples=4000, label_bias=0.4, return_fair_labels=True, random_state=0
+    )
+    plain = make_biased_classification(n_samples=4000, label_bias=0.4, random_state=0)
+    # the same draws: asking for the fair labels changes nothing else
+    for a, b in zip((X, y, groups), plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert _positive_rate_gap(y_fair, groups) < 0.05 < _positive_rate_gap(y, groups)
+    changed = y != y_fair
+    # only overwritten labels differ, and each to its group's favoured class
+    np.testing.assert_array_equal(y[changed], groups[changed] % 2)
+    assert 0.1 < changed.mean() < 0.3  # 40% overwritten, about half already equal
+    frames = make_biased_classification(
+        n_samples=50, as_frame=True, return_fair_labels=True, random_state=0
+    )
+    assert frames[3].name == "fair_label" and len(frames) == 4

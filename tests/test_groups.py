@@ -72,3 +72,27 @@ def test_several_columns_form_intersectional_groups():
     np.testing.assert_array_equal(codes, [2, 0, 1, 0])
     with pytest.raises(ValueError, match="form 3 groups, more than max_groups=2"):
         encode_groups(frame, 4, max_groups=2)
+
+
+def test_a_one_hot_encoded_feature_is_found_by_its_name():
+    from sklearn_dwb.datasets import make_tabular_encoder
+
+    raw = pd.DataFrame(
+        {"sex": ["F", "M", "M", "F"], "sexy": ["a", "b", "a", "b"], "age": [1.0] * 4}
+    )
+    encoded = make_tabular_encoder().set_output(transform="pandas").fit_transform(raw)
+    frame = sensitive_frame(encoded, None, "sex")
+    assert list(frame.columns) == ["sex"]
+    assert frame["sex"].tolist() == ["F", "M", "M", "F"]
+    # plain OneHotEncoder names (no step prefix) work too
+    plain = pd.DataFrame({"sex_F": [1, 0], "sex_M": [0, 1]})
+    assert sensitive_frame(plain, None, "sex")["sex"].tolist() == ["F", "M"]
+    # a row of an unseen value (all zeros) has no group: a clear error in fit
+    unseen = pd.DataFrame({"sex_F": [1, 0], "sex_M": [0, 0]})
+    with pytest.raises(ValueError, match="missing values in 1 rows"):
+        encode_groups(sensitive_frame(unseen, None, "sex"), 2, None)
+    not_one_hot = pd.DataFrame({"sex_F": [1, 1], "sex_M": [0, 1]})
+    with pytest.raises(ValueError, match="do not one-hot encode 'sex'"):
+        sensitive_frame(not_one_hot, None, "sex")
+    with pytest.raises(ValueError, match=r"nor one-hot encoded in it"):
+        sensitive_frame(plain, None, "race")

@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, validate_params
         "class_sep": [Interval(Real, 0, None, closed="neither")],
         "group_column": ["boolean"],
         "as_frame": ["boolean"],
+        "return_fair_labels": ["boolean"],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -37,6 +38,7 @@ def make_biased_classification(
     class_sep=1.0,
     group_column=True,
     as_frame=False,
+    return_fair_labels=False,
     random_state=None,
 ):
     """Generate a classification problem whose labels are biased by group.
@@ -74,6 +76,10 @@ def make_biased_classification(
     as_frame : bool, default=False
         Return ``X`` as a DataFrame (columns ``x0``, ``x1``, ..., ``group``)
         and ``y`` and ``groups`` as Series.
+    return_fair_labels : bool, default=False
+        Also return the labels drawn before the bias is applied: the ground
+        truth a fair process would have produced. A model that learned the
+        decision rule rather than the bias scores well against them.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible output.
 
@@ -85,6 +91,9 @@ def make_biased_classification(
         Observed (biased) labels.
     groups : ndarray or Series of shape (n_samples,)
         Group code of each row, to pass as ``sensitive_features``.
+    y_fair : ndarray or Series of shape (n_samples,)
+        Only with ``return_fair_labels=True``: the group-independent labels
+        before the bias was applied.
 
     Examples
     --------
@@ -96,6 +105,11 @@ def make_biased_classification(
     (1000, 10)
     >>> rates = [y[groups == g].mean() for g in (0, 1)]
     >>> bool(rates[1] - rates[0] > 0.3)
+    True
+    >>> X, y, groups, y_fair = make_biased_classification(
+    ...     n_samples=1000, label_bias=0.4, return_fair_labels=True, random_state=0)
+    >>> fair_rates = [y_fair[groups == g].mean() for g in (0, 1)]
+    >>> bool(abs(fair_rates[1] - fair_rates[0]) < 0.1)
     True
     """
     rng = check_random_state(random_state)
@@ -128,14 +142,18 @@ def make_biased_classification(
         weights = weights / weights.sum()
     groups = rng.choice(n_groups, size=n_samples, p=weights)
     overwrite = rng.random_sample(n_samples) < label_bias
-    y = np.where(overwrite, groups % n_classes, y)
+    y_fair = y
+    y = np.where(overwrite, groups % n_classes, y_fair)
     if group_column:
         X = np.hstack([X, groups[:, None].astype(float)])
-    if not as_frame:
-        return X, y, groups
-    columns = [f"x{i}" for i in range(n_plain)] + (["group"] if group_column else [])
-    return (
-        pd.DataFrame(X, columns=columns),
-        pd.Series(y, name="label"),
-        pd.Series(groups, name="group"),
-    )
+    out = [X, y, groups, y_fair]
+    if as_frame:
+        columns = [f"x{i}" for i in range(n_plain)]
+        columns += ["group"] if group_column else []
+        out = [
+            pd.DataFrame(X, columns=columns),
+            pd.Series(y, name="label"),
+            pd.Series(groups, name="group"),
+            pd.Series(y_fair, name="fair_label"),
+        ]
+    return tuple(out) if return_fair_labels else tuple(out[:3])
