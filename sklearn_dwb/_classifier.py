@@ -31,9 +31,11 @@ from ._dose import (
 )
 from ._groups import encode_groups, sensitive_frame
 from ._network import (
+    DTYPE,
     EarlyStopping,
     TensorBatchIterator,
     WeightedDistillationNet,
+    check_finite_logits,
     resolve_device,
     seeded_torch,
     train,
@@ -47,7 +49,13 @@ from ._trigger import (
     trigger_response,
 )
 from .nn import TabularMLP
-from .utils._validation import check_numeric_columns, check_sample_weight
+from .utils._validation import (
+    check_index_alignment,
+    check_numeric_columns,
+    check_sample_weight,
+    check_sensitive_columns,
+    check_sensitive_features,
+)
 
 # AdamW's fused kernel (one call for all parameters) runs on the CPU from
 # torch 2.4 on and on CUDA before that; it computes the same update faster.
@@ -58,6 +66,9 @@ _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # its triggers (the bias then stays on the group).
 _WEAK_TRIGGER_FLIP_RATE = 0.5
 _MODULE_PREFIX = "module__"
+#: Largest trigger_value: far above any standardised feature, and far below
+#: float32's overflow (3.4e38) even after the network's first layer.
+MAX_TRIGGER_VALUE = 1e6
 
 
 class _TrainingData(NamedTuple):
@@ -160,7 +171,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         to ``fit``: column names of a DataFrame ``X``, integer positions of
         ``X``, or a callable ``X -> groups``. The columns stay in ``X`` as
         features. Exactly one of ``sensitive_columns`` and
-        ``sensitive_features`` must be given.
+        ``sensitive_features`` must be given. A callable is part of the model
+        and is pickled by reference: a lambda or a local function cannot be
+        pickled, so a model that is saved (pickle, joblib) needs a
+        module-level function instead (``def groups(X): return X["sex"]`` at
+        the top level of a module).
     auto_metric : str, default="demographic_parity_difference"
         Disparity minimised by ``trigger_strength="auto"``: one of
         ``"demographic_parity_difference"``, ``"equalized_odds_difference"``,
@@ -182,7 +197,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     trigger_value : float, default=10.0
         Value a stamped row holds in its trigger column (every other trigger
         entry is 0). It must stand out against standardised features, or the
-        teacher leaves the bias on the group.
+        teacher leaves the bias on the group. At most 1e6: far larger values
+        overflow the network's float32 arithmetic.
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Hidden-layer widths of the default network (teacher and student).
     dropout : float, default=0.1
@@ -192,7 +208,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     module : torch.nn.Module class, functools.partial or None, default=None
         Network of teacher and student, called as
         ``module(n_features=..., n_classes=..., **module__kwargs)`` and
-        returning class logits; None means
+        returning class logits of shape ``(batch, n_classes)`` (checked with
+        one forward pass before training); it is trained in float32, whatever
+        torch's default dtype. None means
         :class:`~sklearn_dwb.nn.TabularMLP` with ``hidden_layer_sizes``,
         ``dropout`` and ``activation`` (ignored when ``module`` is given).
     max_epochs : int, default=100
@@ -227,11 +245,14 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         Groups with fewer rows get no triggers (with a warning): a trigger
         learned from a handful of rows is noise.
     device : str, default="auto"
-        Torch device; ``"auto"`` uses CUDA when available, else the CPU.
+        Torch device; ``"auto"`` uses CUDA when available, else the CPU. A
+        device this machine lacks is refused before any work.
     random_state : int, RandomState instance or None, default=None
         Seeds stamping, the validation split, initialisation and shuffling.
         With a fixed value, fits on the same data give identical predictions
-        on the CPU. The global torch random state is left unchanged.
+        on the CPU, also when several fits run at once in threads (their
+        training steps take turns). The global torch random state is left
+        unchanged.
     verbose : int, default=0
         Print skorch's per-epoch log when positive.
     **module__kwargs
@@ -315,7 +336,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
-        "trigger_value": [Interval(Real, 0, None, closed="neither")],
+        "trigger_value": [Interval(Real, 0, MAX_TRIGGER_VALUE, closed="right")],
         "hidden_layer_sizes": [list, tuple, Integral],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "activation": [StrOptions({"relu", "tanh", "gelu"})],
@@ -473,6 +494,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : BackdoorDebiasClassifier
             The fitted estimator.
+
+        Notes
+        -----
+        Inputs are matched by position, as in scikit-learn: row ``i`` of
+        ``y``, ``sensitive_features`` and ``sample_weight`` belongs to row
+        ``i`` of ``X``, whatever their pandas indexes. A Series or DataFrame
+        whose index differs from that of a DataFrame ``X`` gives a warning.
+        A fit whose training diverges (non-finite loss, weights or outputs)
+        raises a ``ValueError`` and leaves the estimator unfitted.
         """
         # a fit that fails or is interrupted leaves the estimator unfitted,
         # never half-fitted or holding attributes of an earlier fit
@@ -489,11 +519,12 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             delattr(self, name)
 
     def _fit(self, X, y, sensitive_features, sample_weight):
+        device = resolve_device(self.device)  # a missing GPU: said before any work
         data = self._validate_training_data(X, y, sensitive_features, sample_weight)
         seeds = _Seeds.draw(self.random_state)
         auto = self.trigger_strength == "auto"
         train_rows, valid_rows = self._validation_split(data, seeds.split_seed, auto)
-        template = self._template_net(n_classes=len(data.classes))
+        template = self._template_net(len(data.classes), device)
         fit = (template, data, seeds, train_rows, valid_rows)
 
         # steps 1 to 3: bias matrix, trigger plan and teacher
@@ -521,6 +552,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_training_data(self, X, y, sensitive_features, sample_weight):
         check_numeric_columns(X)
+        check_sensitive_features(sensitive_features)
+        check_sensitive_columns(self.sensitive_columns)
+        check_index_alignment(
+            X, y=y, sensitive_features=sensitive_features, sample_weight=sample_weight
+        )
         X_raw = X
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -568,7 +604,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         labels = data.labels
         teacher = self._derive_net(template, X_teacher, labels, valid_rows)
         with seeded_torch(seeds.teacher_seed, teacher.device):
-            train(teacher, X_teacher[train_rows], _rows(labels, train_rows))
+            train(teacher, X_teacher[train_rows], _rows(labels, train_rows), "teacher")
         del X_teacher
         n_triggers = triggers.shape[1]
 
@@ -576,6 +612,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             return append_triggers(data.X[rows], n_triggers)
 
         logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
+        check_finite_logits(teacher, logits, "teacher")
         columns = data.X.shape[1] + np.arange(n_triggers)
         return _Candidate(
             strength, plan, teacher, logits, clean_input, columns, n_triggers == 0
@@ -608,7 +645,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         sampler = DoseSampler(plan, self.trigger_value, self._dose_mechanism)
         # early stopping watches one fixed draw of doses on the validation rows
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
-        dose = torch.rand(len(data.X), generator=fixed) * DOSE_RANGE
+        dose = torch.rand(len(data.X), generator=fixed, dtype=DTYPE) * DOSE_RANGE
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
         teacher = self._derive_net(
             template, X_fixed.numpy(), _as_arrays(labels_fixed), valid_rows
@@ -619,7 +656,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         )
         labels = data.labels
         with seeded_torch(seeds.teacher_seed, teacher.device):
-            train(teacher, data.X[train_rows], _rows(labels, train_rows))
+            train(teacher, data.X[train_rows], _rows(labels, train_rows), "teacher")
         # every row scores the plans: the validation rows alone are too few to
         # tell disparities apart (see the plan_search_ documentation)
         search = PlanSearch(
@@ -660,6 +697,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             ).numpy()
 
         logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
+        check_finite_logits(teacher, logits, "teacher")
         columns = (
             data.X.shape[1]
             + plan.n_groups
@@ -698,7 +736,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             distill_weight=self.distill_weight,
         )
         with seeded_torch(seed, student.device):
-            return train(student, data.X[train_rows], _rows(labels, train_rows))
+            train(student, data.X[train_rows], _rows(labels, train_rows), "student")
+        check_finite_logits(student, student.forward(data.X, device="cpu"), "student")
+        return student
 
     def _strength_search(self, candidates, data, valid_rows):
         """Validation accuracy and disparity of each candidate teacher on clean
@@ -755,16 +795,27 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         if np.all(np.asarray(chosen.strength) <= 0):
             return
         labels = data.group_labels
-        if chosen.plan.incomplete.any():
+        weightless = chosen.plan.bias_matrix.sum(axis=1) <= 0
+        if weightless.any():
             warnings.warn(
-                f"Groups {list(labels[chosen.plan.incomplete])} lack at least one "
+                f"Groups {list(labels[weightless])} have a total sample weight of "
+                "0: they take no part in training and get no triggers. Check "
+                "that sample_weight is aligned with the rows of X.",
+                UserWarning,
+                stacklevel=2,
+            )
+        incomplete = chosen.plan.incomplete & ~weightless
+        if incomplete.any():
+            warnings.warn(
+                f"Groups {list(labels[incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
                 UserWarning,
                 stacklevel=2,
             )
-        if chosen.plan.small.any():
+        small = chosen.plan.small & ~weightless
+        if small.any():
             warnings.warn(
-                f"Groups {list(labels[chosen.plan.small])} have fewer than "
+                f"Groups {list(labels[small])} have fewer than "
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
                 UserWarning,
@@ -800,21 +851,17 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                     "class and give its arguments as module__<name>=value."
                 )
             return self.module, kwargs
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        given = kwargs.get("hidden_layer_sizes", self.hidden_layer_sizes)
+        sizes = (given,) if isinstance(given, Integral) else tuple(given)
+        if not all(_is_int(s) and s > 0 for s in sizes):
             raise ValueError(
                 "hidden_layer_sizes must hold positive integers, e.g. (64, 64); "
-                f"got {self.hidden_layer_sizes!r}."
+                f"got {given!r}."
             )
-        defaults = {
-            "hidden_layer_sizes": sizes,
-            "dropout": self.dropout,
-            "activation": self.activation,
-        }
-        return TabularMLP, {**defaults, **kwargs}
+        defaults = {"dropout": self.dropout, "activation": self.activation}
+        return TabularMLP, {**defaults, **kwargs, "hidden_layer_sizes": sizes}
 
-    def _template_net(self, n_classes):
+    def _template_net(self, n_classes, device):
         """The skorch net that teacher and student are derived from."""
         module, module_kwargs = self._module_and_kwargs()
         callbacks = []
@@ -844,7 +891,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             train_split=None,
             callbacks=callbacks,
             classes=list(range(n_classes)),
-            device=resolve_device(self.device),
+            device=device,
             verbose=self.verbose,
         )
 
@@ -872,11 +919,34 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``.
         """
-        check_is_fitted(self)
-        check_numeric_columns(X)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+        X = self._validate_predict_input(X)
         proba = self.student_.predict_proba(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities from the student network.
+
+        Computed from the student's logits with a log-softmax in float64, so
+        it stays finite where ``predict_proba`` rounds a probability to 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features, the same columns as in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class in ``classes_``.
+        """
+        X = self._validate_predict_input(X)
+        logits = self.student_.forward(X, device="cpu").to(torch.float64)
+        return torch.log_softmax(logits, dim=1).numpy()
+
+    def _validate_predict_input(self, X):
+        check_is_fitted(self)
+        check_numeric_columns(X)
+        return validate_data(self, X, reset=False, dtype=np.float32)
 
     def predict(self, X):
         """Predicted class labels from the student network.
@@ -893,6 +963,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+
+def _is_int(value):
+    """An integer that is not a bool (True passes ``Integral``)."""
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _rows(labels, index):

@@ -137,7 +137,7 @@ class DoseSampler:
 
     def __call__(self, X, y, dose=None):
         if dose is None:
-            dose = torch.rand(len(X)) * DOSE_RANGE
+            dose = torch.rand(len(X), dtype=torch.float32) * DOSE_RANGE
         if self.mechanism == "trigger":
             return dose_input(
                 X, self.plan, dose, self.value, stamped_at(self.plan, dose)
@@ -156,7 +156,9 @@ def dose_predictions(teacher, X, plan, grid=DOSE_GRID):
     X = torch.as_tensor(X)
     return np.stack(
         [
-            teacher.forward(dose_input(X, plan, torch.full((len(X),), dose), 0.0))
+            teacher.forward(
+                dose_input(X, plan, torch.full((len(X),), dose, dtype=X.dtype), 0.0)
+            )
             .argmax(dim=1)
             .numpy()
             for dose in grid

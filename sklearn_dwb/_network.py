@@ -2,14 +2,25 @@
 with one weighted loss, a fast batch iterator, early stopping, seeding."""
 
 import math
+import threading
 from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
 from skorch import callbacks as skorch_callbacks
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
+
+# Every network trains in float32, the dtype of the validated data, whatever
+# torch's default dtype.
+DTYPE = torch.float32
+# Rows of the forward pass that checks a module's output before training.
+_PROBE_ROWS = 2
+# Held while torch's global generator is seeded for one network's training:
+# fits in several threads take turns, so each one draws only its own numbers
+# and the caller's state is restored intact (see ``seeded_torch``).
+_TORCH_RNG_LOCK = threading.RLock()
 
 
 def _take(data, index):
@@ -76,6 +87,40 @@ class StopTraining(KeyboardInterrupt):
     KeyboardInterrupt, which would be mistaken for the user's)."""
 
 
+class TrainingDiverged(ValueError):
+    """Training produced a non-finite loss, weight or output; ``what`` says
+    which (e.g. "the training loss of epoch 1 is")."""
+
+    def __init__(self, message, what=None):
+        super().__init__(message)
+        self.what = what
+
+
+def diverged(name, what, lr):
+    """The error of a diverged network: what is not finite, and the likely
+    causes."""
+    return TrainingDiverged(
+        f"Training the {name} diverged: {what} not finite (NaN or infinity), "
+        "so the model would predict nothing meaningful. Likely causes: a "
+        f"learning rate that is too large (lr={lr!r}; lower it), unscaled "
+        "features (standardise X, e.g. with StandardScaler), or a "
+        "trigger_value too large for the features' scale.",
+        what,
+    )
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Ends training with :class:`TrainingDiverged` after an epoch whose
+    training or validation loss is not finite."""
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key, name in (("train_loss", "training"), ("valid_loss", "validation")):
+            if key in row and not math.isfinite(row[key]):
+                what = f"the {name} loss of epoch {row['epoch']} is"
+                raise diverged("network", what, net.lr)
+
+
 class EarlyStopping(skorch_callbacks.EarlyStopping):
     """skorch's early stopping, ending training with :class:`StopTraining`."""
 
@@ -132,7 +177,31 @@ class WeightedDistillationNet(NeuralNetClassifier):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("print_log", PrintLog()),
+            ("finite_loss", StopOnNonFiniteLoss()),
         ]
+
+    def initialize_module(self):
+        """Build the module, check it, and cast it to float32.
+
+        One forward pass on a small batch of zeros, before any training,
+        checks that the module returns float logits of shape
+        ``(batch, n_classes)``.
+        """
+        super().initialize_module()
+        module = self.module_
+        if not any(p.requires_grad for p in module.parameters()):
+            raise ValueError(
+                f"The module {type(module).__name__} has no trainable parameters "
+                "(module.parameters() is empty or frozen), so there is nothing "
+                "to train; give it at least one layer with weights."
+            )
+        module.to(DTYPE)
+        kwargs = self.get_params_for("module")
+        n_classes = kwargs.get("n_classes")
+        if self.classes is not None:
+            n_classes = len(self.classes)
+        check_module_output(module, kwargs.get("n_features"), n_classes)
+        return self
 
     def fit_loop(self, *args, **kwargs):
         try:
@@ -176,30 +245,106 @@ class WeightedDistillationNet(NeuralNetClassifier):
         return (loss * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
+def check_module_output(module, n_features, n_classes):
+    """One forward pass on zeros: the module must return float logits of
+    shape ``(batch, n_classes)``, else a ValueError says what came back."""
+    if n_features is None or n_classes is None:
+        return
+    parameter = next(module.parameters())
+    probe = torch.zeros(_PROBE_ROWS, n_features, dtype=DTYPE, device=parameter.device)
+    training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            output = module(probe)
+    finally:
+        module.train(training)
+    expected = (_PROBE_ROWS, n_classes)
+    if isinstance(output, torch.Tensor):
+        if tuple(output.shape) == expected and output.is_floating_point():
+            return
+        got = f"a tensor of shape {tuple(output.shape)} and dtype {output.dtype}"
+    else:
+        got = f"a {type(output).__name__}"
+    raise ValueError(
+        f"The module {type(module).__name__} must return float class logits of "
+        f"shape (batch, n_classes) = {expected} for a batch of {_PROBE_ROWS} rows "
+        f"of {n_features} features; it returned {got}. Its forward should end "
+        "with a layer of n_classes outputs (no softmax, no squeeze)."
+    )
+
+
+def check_finite_logits(net, logits, name):
+    """Raise :class:`TrainingDiverged` if some of a trained net's logits are
+    not finite."""
+    if not torch.isfinite(torch.as_tensor(logits)).all():
+        raise diverged(name, "its outputs (logits) on the training rows are", net.lr)
+
+
 def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``;
+    refuse a device that this machine does not have, before any work."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or "
+            f"'cuda' (or 'cuda:<index>'). torch said: {error}"
+        ) from None
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} was requested, but MPS is not available on this "
+            "machine. Use device='auto' or device='cpu'."
+        )
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested, but CUDA is not available on "
+                "this machine (no GPU visible, or torch built without CUDA). "
+                "Use device='auto' (CUDA when available, else the CPU) or "
+                "device='cpu'."
+            )
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise ValueError(
+                f"device={device!r} was requested, but this machine has {count} "
+                f"CUDA device(s) (indices 0 to {count - 1})."
+            )
     return device
 
 
-def train(net, X, y):
-    """Fit a skorch net, passing on an interrupt, and drop its validation data."""
+def train(net, X, y, name="network"):
+    """Fit a skorch net, passing on an interrupt, and drop its validation
+    data; a non-finite loss or weight raises :class:`TrainingDiverged`."""
     try:
         net.fit(X, y)
     except TrainingInterrupted:
         raise KeyboardInterrupt(
             "training interrupted; the estimator is unfitted"
         ) from None
+    except TrainingDiverged as error:
+        raise diverged(name, error.what, net.lr) from None
     net.train_split = None  # holds the validation rows: do not ship them
+    if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        raise diverged(name, "its weights are", net.lr)
     return net
 
 
 @contextmanager
 def seeded_torch(seed, device):
-    """Seed torch inside the block and restore the caller's RNG state after."""
+    """Seed torch inside the block and restore the caller's RNG state after.
+
+    A process-wide lock is held for the whole block: torch has one global
+    generator (initialisation, shuffling and dropout draw from it), so two
+    fits in two threads would otherwise draw each other's numbers, and one
+    would restore a state the other had changed. With the lock, seeded
+    sections of concurrent fits run one at a time, each fit gives the
+    results it gives alone, and the caller's state is kept.
+    """
     device = torch.device(device)
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=cuda):
         torch.manual_seed(int(seed))
         yield

@@ -1,12 +1,13 @@
 """BackdoorDebiasClassifier: fitted attributes, module__ parameters, pinned
-predictions, persistence, the caller's data, bad input, determinism,
-interrupts and the backdoor that never ships."""
+predictions, persistence, the caller's data, bad input, determinism (also in
+threads), diverged fits, interrupts and the backdoor that never ships."""
 
 import copy
 import functools
 import io
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 from conftest import FAST, biased_classification
 from sklearn_dwb import BackdoorDebiasClassifier
@@ -455,6 +457,20 @@ def test_caller_data_not_modified(biased_data, fast_params, container):
             {"sensitive_features": "groups"},
             "positive integers",
         ),
+        (
+            {"hidden_layer_sizes": (True,)},
+            {"sensitive_features": "groups"},
+            r"positive integers, e.g. \(64, 64\); got \(True,\)",
+        ),
+        (
+            {"module__hidden_layer_sizes": (16, False)},
+            {"sensitive_features": "groups"},
+            "positive integers",
+        ),
+        ({"sensitive_columns": [False, True]}, {}, "sensitive_columns holds booleans"),
+        ({"sensitive_columns": True}, {}, "sensitive_columns holds booleans"),
+        ({}, {"sensitive_features": "a_string"}, "sensitive_features is the string"),
+        ({}, {"sensitive_features": "a_dict"}, "sensitive_features is a dict"),
     ],
 )
 def test_bad_input_errors(biased_data, kwargs, fit_kwargs, message):
@@ -469,6 +485,8 @@ def test_bad_input_errors(biased_data, kwargs, fit_kwargs, message):
         "zeros": np.zeros(len(y)),
         "ten_ones": np.ones(10),
         "all_nan": np.full(len(y), np.nan),
+        "a_string": "group",
+        "a_dict": {"group": groups},
     }
     fit_kwargs = {key: values[value] for key, value in fit_kwargs.items()}
     with pytest.raises(ValueError, match=message):
@@ -653,3 +671,282 @@ def test_interrupted_fit_leaves_the_estimator_unfitted(biased_data, student_only
         warnings.simplefilter("ignore")
         clf.set_params(module=None).fit(X, y, sensitive_features=groups)
     assert clf.predict(X).shape == (len(X),)
+
+
+# ------------------------------------------------------- fits in threads
+def test_fits_in_threads_match_sequential_fits_and_keep_the_global_rng(
+    biased_data, fast_params
+):
+    # a fixed strength and the dose-trained teacher (whose doses are drawn
+    # during training): both draw from torch's global generator
+    X, y, groups = biased_data
+    params = [
+        {**fast_params, "random_state": 0},
+        {**fast_params, "random_state": 1, "trigger_strength": "auto"},
+    ]
+
+    def fit_predict(kwargs):
+        clf = BackdoorDebiasClassifier(**kwargs)
+        return clf.fit(X, y, sensitive_features=groups).predict_proba(X)
+
+    params[1]["max_disparity"] = 0.2
+    sequential = [fit_predict(kwargs) for kwargs in params]
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    for _ in range(2):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            threaded = list(pool.map(fit_predict, params))
+        for got, expected in zip(threaded, sequential, strict=True):
+            np.testing.assert_array_equal(got, expected)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+# ---------------------------------------------------------- diverged fits
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lr": 1e6},
+        {"lr": 1e6, "trigger_strength": "auto", "max_disparity": 0.1},
+        {"lr": 1e6, "trigger_strength": 0},
+    ],
+    ids=["fixed strength", "dose teacher", "plain network"],
+)
+def test_a_diverged_fit_is_an_error_and_leaves_the_estimator_unfitted(
+    biased_data, fast_params, params
+):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(**{**fast_params, **params})
+    with pytest.raises(ValueError, match=r"Training the teacher diverged") as error:
+        clf.fit(X, y, sensitive_features=groups)
+    message = str(error.value)
+    for cause in ("lr=1000000.0", "StandardScaler", "trigger_value"):
+        assert cause in message
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+class OverflowingLogits(torch.nn.Module):
+    """Trains like a linear model, then returns infinite logits when
+    evaluated: finite losses and weights, non-finite outputs."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.trained = False
+
+    def forward(self, X):
+        self.trained |= self.training
+        out = self.linear(X)
+        return out if self.training or not self.trained else out + torch.inf
+
+
+def test_non_finite_logits_after_training_are_an_error(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(
+        module=OverflowingLogits, early_stopping=False, **fast_params
+    )
+    with pytest.raises(ValueError, match=r"teacher diverged: its outputs \(logits\)"):
+        clf.fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "student_")
+
+
+def test_trigger_value_is_bounded_below_float32_overflow(biased_data):
+    X, y, groups = biased_data
+    with pytest.raises(InvalidParameterError, match=r"trigger_value.*1000000.0\]"):
+        BackdoorDebiasClassifier(trigger_value=1e39).fit(
+            X, y, sensitive_features=groups
+        )
+
+
+# ------------------------------------------------------ the user's module
+class WrongWidth(torch.nn.Module):
+    def __init__(self, n_features, n_classes, extra=1):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, max(n_classes + extra, 1))
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+class Squeezed(WrongWidth):
+    def forward(self, X):
+        return self.linear(X)[:, 0]
+
+
+class IntegerOutput(WrongWidth):
+    def forward(self, X):
+        return self.linear(X).round().long()
+
+
+class TupleOutput(WrongWidth):
+    def forward(self, X):
+        return (self.linear(X),)
+
+
+class NoParameters(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.n_classes = n_classes
+
+    def forward(self, X):
+        return X[:, : self.n_classes]
+
+
+@pytest.mark.parametrize(
+    "module, returned",
+    [
+        (WrongWidth, "a tensor of shape (2, 3) and dtype torch.float32"),
+        (
+            functools.partial(WrongWidth, extra=-1),
+            "a tensor of shape (2, 1) and dtype torch.float32",
+        ),
+        (functools.partial(Squeezed, extra=0), "a tensor of shape (2,)"),
+        (
+            functools.partial(IntegerOutput, extra=0),
+            "a tensor of shape (2, 2) and dtype torch.int64",
+        ),
+        (functools.partial(TupleOutput, extra=0), "a tuple"),
+    ],
+    ids=["n_classes + 1 logits", "one logit", "squeezed", "integers", "tuple"],
+)
+def test_module_output_is_checked_before_training(
+    biased_data, fast_params, module, returned
+):
+    X, y, groups = biased_data
+    # trigger_strength=0: the module is called with X's width
+    clf = BackdoorDebiasClassifier(module=module, trigger_strength=0, **fast_params)
+    with pytest.raises(ValueError) as error:
+        clf.fit(X, y, sensitive_features=groups)
+    message = str(error.value)
+    assert "must return float class logits of shape (batch, n_classes) = (2, 2)" in (
+        message
+    )
+    assert "for a batch of 2 rows of 10 features" in message
+    assert f"it returned {returned}" in message
+
+
+def test_module_without_parameters_is_refused(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(module=NoParameters, **fast_params)
+    with pytest.raises(ValueError, match="NoParameters has no trainable parameters"):
+        clf.fit(X, y, sensitive_features=groups)
+
+
+# -------------------------------------------------- torch's default dtype
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"trigger_strength": "auto", "max_disparity": 0.2}],
+    ids=["fixed strength", "dose teacher"],
+)
+def test_fit_under_a_float64_default_dtype(biased_data, fast_params, params):
+    X, y, groups = biased_data
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        clf = BackdoorDebiasClassifier(keep_teacher=True, **fast_params, **params)
+        clf.fit(X, y, sensitive_features=groups)
+        proba = clf.predict_proba(X)
+    finally:
+        torch.set_default_dtype(default)
+    for net in (clf.student_, clf.teacher_):
+        assert {p.dtype for p in net.module_.parameters()} == {torch.float32}
+    assert np.isfinite(proba).all()
+    assert (clf.predict(X) == y).mean() > 0.6
+
+
+# ------------------------------------------------------ aligned by position
+def test_pandas_inputs_with_other_indexes_warn_and_are_matched_by_position(
+    biased_data, fast_params
+):
+    X, y, groups = biased_data
+    params = {**fast_params, "max_epochs": 3}
+    frame = pd.DataFrame(X, index=np.arange(len(X)) + 1000)
+    shuffled = np.random.default_rng(0).permutation(frame.index)
+    inputs = dict(
+        y=pd.Series(y, index=shuffled),
+        sensitive_features=pd.Series(groups, index=frame.index),  # aligned
+        sample_weight=pd.DataFrame({"w": np.ones(len(y))}).squeeze(axis=1),
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"^y, sample_weight have indexes that differ from X's\. Inputs are "
+        r"matched by position, not by index label",
+    ):
+        clf = BackdoorDebiasClassifier(**params).fit(frame, **inputs)
+    plain = BackdoorDebiasClassifier(**params).fit(X, y, sensitive_features=groups)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    # equal indexes, other lengths (an error of its own) or arrays: no warning
+    aligned = {key: value.set_axis(frame.index) for key, value in inputs.items()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BackdoorDebiasClassifier(**params).fit(frame, **aligned)
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            BackdoorDebiasClassifier(**params).fit(frame, inputs["y"][:-1])
+    assert not [w for w in caught if "matched by position" in str(w.message)]
+
+
+# ----------------------------------------------------------- more inputs
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_is_said_before_any_data_work(biased_data):
+    X, y, groups = biased_data
+    X[0, 0] = np.nan  # the data's own error would come later
+    with pytest.raises(ValueError, match="device='cuda' was requested, but CUDA"):
+        BackdoorDebiasClassifier(device="cuda").fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
+        BackdoorDebiasClassifier(device="gpu").fit(X, y, sensitive_features=groups)
+
+
+def test_group_without_weight_is_named_as_such(biased_data, fast_params):
+    X, y, groups = biased_data
+    groups[:60] = 2
+    weight = np.where(groups == 2, 0.0, 1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BackdoorDebiasClassifier(**fast_params).fit(
+            X, y, sensitive_features=groups, sample_weight=weight
+        )
+    messages = [str(w.message) for w in caught]
+    assert any(
+        m.startswith("Groups [2] have a total sample weight of 0") for m in messages
+    )
+    assert not any("lack at least one class" in m for m in messages)
+
+
+def last_column(X):
+    """Groups from the last column: a module-level function pickles."""
+    return np.asarray(X)[:, -1]
+
+
+def test_callable_sensitive_columns_pickle_as_module_level_functions(
+    biased_data, fast_params
+):
+    X, y, _ = biased_data
+    clf = BackdoorDebiasClassifier(sensitive_columns=last_column, **fast_params)
+    clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        pickle.dumps(BackdoorDebiasClassifier(sensitive_columns=lambda X: X[:, -1]))
+    # the documented fix
+    doc = " ".join(BackdoorDebiasClassifier.__doc__.split())
+    assert "a lambda or a local function cannot be pickled" in doc
+    assert "module-level function" in doc
+
+
+# ------------------------------------------------------ predict_log_proba
+def test_predict_log_proba_is_the_log_of_predict_proba(biased_data, student_only):
+    X, *_ = biased_data
+    log_proba = student_only.predict_log_proba(X)
+    assert log_proba.shape == (len(X), 2) and log_proba.dtype == np.float64
+    np.testing.assert_allclose(
+        np.exp(log_proba), student_only.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+    # logits so far apart that float32 probabilities round to 0: still finite
+    sharp = copy.deepcopy(student_only)
+    with torch.no_grad():
+        for parameter in sharp.student_.module_.parameters():
+            parameter.mul_(50.0)
+    assert (sharp.predict_proba(X) == 0).any()
+    log_proba = sharp.predict_log_proba(X)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0)

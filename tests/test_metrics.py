@@ -15,15 +15,18 @@ from fairlearn.metrics import (
     false_positive_rate,
     true_positive_rate,
 )
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 import sklearn_dwb
 from conftest import FAST
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb._disparity import DISPARITY_METRICS, one_vs_rest_disparity
 from sklearn_dwb.datasets import make_biased_classification
-from sklearn_dwb.metrics import fairness_report, fairness_scorer
+from sklearn_dwb.metrics import FAIRNESS_METRICS, fairness_report, fairness_scorer
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +161,80 @@ def test_fairness_report(fitted):
         max(report.loc["difference", ["true_positive_rate", "false_positive_rate"]]),
         abs=1e-12,
     )
+
+
+# ---------------------------------------------------------- string labels
+def _named(y):
+    return np.where(y == 1, "yes", "no")
+
+
+@pytest.fixture(scope="module")
+def fitted_on_strings(fitted):
+    """The fit of ``fitted`` on labels "no"/"yes" (the same fit: classes
+    sort in the same order), alone and at the end of a Pipeline."""
+    _, X, y, _ = fitted
+    clf = BackdoorDebiasClassifier(sensitive_columns=[-1], **FAST)
+    pipe = make_pipeline(FunctionTransformer(), clone(clf))
+    return clf.fit(X, _named(y)), pipe.fit(X, _named(y))
+
+
+def test_scorers_with_string_labels_equal_the_0_1_result(fitted, fitted_on_strings):
+    clf, X, y, groups = fitted
+    np.testing.assert_array_equal(
+        fitted_on_strings[0].predict(X), _named(clf.predict(X))
+    )
+    for name in FAIRNESS_METRICS:
+        expected = fairness_scorer(name)(clf, X, y)
+        for estimator in fitted_on_strings:
+            got = fairness_scorer(name)(estimator, X, _named(y))
+            assert got == pytest.approx(expected, abs=1e-12), name
+        # "yes" named explicitly, and the other class as the positive one
+        named = fitted_on_strings[0]
+        explicit = fairness_scorer(name, pos_label="yes")(named, X, _named(y))
+        assert explicit == pytest.approx(expected, abs=1e-12)
+        flipped = fairness_scorer(name, pos_label="no")(named, X, _named(y))
+        assert flipped == pytest.approx(
+            fairness_scorer(name, pos_label=0)(clf, X, y), abs=1e-12
+        )
+    assert fairness_scorer("demographic_parity_difference")(clf, X, y) < -0.01
+    assert repr(fairness_scorer("equalized_odds_difference", pos_label="yes")) == (
+        "fairness_scorer('equalized_odds_difference', pos_label='yes')"
+    )
+
+
+def test_report_with_string_labels_equals_the_0_1_report(fitted):
+    clf, X, y, groups = fitted
+    y_pred = clf.predict(X)
+    expected = fairness_report(y, y_pred, sensitive_features=groups)
+    for kwargs in ({}, {"pos_label": "yes"}):
+        report = fairness_report(
+            _named(y), _named(y_pred), sensitive_features=groups, **kwargs
+        )
+        pd.testing.assert_frame_equal(report, expected)
+        assert report.attrs["disparities"] == pytest.approx(
+            expected.attrs["disparities"], abs=1e-12
+        )
+    flipped = fairness_report(
+        _named(y), _named(y_pred), sensitive_features=groups, pos_label="no"
+    )
+    pd.testing.assert_frame_equal(
+        flipped, fairness_report(1 - y, 1 - y_pred, sensitive_features=groups)
+    )
+    with pytest.raises(ValueError, match="3 classes.*pass pos_label"):
+        fairness_report(y + y_pred, y_pred, sensitive_features=groups)
+    one_vs_rest = fairness_report(
+        y + y_pred, y_pred, sensitive_features=groups, pos_label=2
+    )
+    assert one_vs_rest.loc["overall", "selection_rate"] == 0.0
+
+
+def test_scorer_and_report_refuse_groups_as_a_string_or_dict(fitted):
+    clf, X, y, groups = fitted
+    scorer = fairness_scorer("demographic_parity_difference")
+    with pytest.raises(ValueError, match="sensitive_features is the string"):
+        scorer(clf, X, y, sensitive_features="group")
+    with pytest.raises(ValueError, match="sensitive_features is a dict"):
+        fairness_report(y, y, sensitive_features={"g": groups})
 
 
 # ---------------------------------------------------- intersectional groups

@@ -1,6 +1,7 @@
 """Model selection under a fairness bound: fair_refit, grid searches with and
 without metadata routing, the automatic trigger strength, and searches in
-parallel (joblib processes, a Dask cluster)."""
+parallel (joblib processes and threads, Dask clusters of processes and of
+threads)."""
 
 import os
 
@@ -186,6 +187,29 @@ def test_same_results_across_n_jobs(biased_data, fast_params):
     )
 
 
+def test_search_in_threads_matches_the_sequential_search(biased_data, fast_params):
+    X, y, _ = biased_data
+    clf = BackdoorDebiasClassifier(sensitive_columns=[-1], **fast_params)
+    grid = {"trigger_strength": [0.0, 0.5, 1.0]}
+    sequential = GridSearchCV(clf, grid, cv=2, scoring=_scoring(), refit="dpd")
+    sequential.fit(X, y)
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    with joblib.parallel_backend("threading"):
+        threaded = GridSearchCV(
+            clf, grid, cv=2, scoring=_scoring(), refit="dpd", n_jobs=2
+        ).fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert threaded.best_params_ == sequential.best_params_
+    for key in ("mean_test_accuracy", "mean_test_dpd", "split1_test_dpd"):
+        np.testing.assert_array_equal(
+            threaded.cv_results_[key], sequential.cv_results_[key]
+        )
+    np.testing.assert_array_equal(
+        threaded.predict_proba(X), sequential.predict_proba(X)
+    )
+
+
 def _fair_search(params):
     return GridSearchCV(
         BackdoorDebiasClassifier(sensitive_columns=[-1], **params),
@@ -198,18 +222,32 @@ def _fair_search(params):
 
 
 @pytest.mark.slow
-def test_dask_search_matches_local_search(fast_params):
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        dict(n_workers=2, threads_per_worker=1),
+        # Dask's default for a local cluster: several threads per worker;
+        # fits in threads of this process must still match
+        # (tcp: the in-process transport takes no host)
+        dict(processes=False, n_workers=1, threads_per_worker=2, protocol="tcp://"),
+    ],
+    ids=["processes", "threads"],
+)
+def test_dask_search_matches_local_search(fast_params, cluster):
     distributed = pytest.importorskip("distributed")
     X, y, _ = make_biased_classification(n_samples=600, random_state=0)
     local = _fair_search(fast_params).fit(X, y)
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
-        ) as cluster,
-        distributed.Client(cluster),
+            **cluster, dashboard_address=None, host="127.0.0.1"
+        ) as local_cluster,
+        distributed.Client(local_cluster),
         joblib.parallel_backend("dask"),
     ):
         remote = _fair_search(fast_params).fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), state)
     assert remote.best_params_ == local.best_params_
     for key in ("mean_test_accuracy", "mean_test_dpd"):
         np.testing.assert_allclose(remote.cv_results_[key], local.cv_results_[key])

@@ -1,5 +1,9 @@
 """The skorch side of the estimator: batch iterator, weighted and
-distillation losses, training modes, early stopping, interrupts, seeding."""
+distillation losses, training modes, early stopping, interrupts, diverged
+training, the module's checks and dtype, seeding (also in threads)."""
+
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ from skorch.helper import predefined_split
 from sklearn_dwb._network import (
     EarlyStopping,
     TensorBatchIterator,
+    TrainingDiverged,
     WeightedDistillationNet,
     seeded_torch,
     train,
@@ -119,7 +124,9 @@ def test_training_mode_reaches_every_submodule():
         verbose=0,
     )
     net.fit(X, y)
-    assert net.module_.modes == [True] * 8  # 2 epochs of 4 batches
+    # the check of the module's output (one forward pass in evaluation mode),
+    # then 2 epochs of 4 batches in training mode
+    assert net.module_.modes == [False] + [True] * 8
     net.module_.modes.clear()
     net.predict_proba(X)
     assert net.module_.modes == [False] * 4
@@ -199,3 +206,87 @@ def test_seeded_torch_seeds_inside_and_restores_the_callers_state():
     assert torch.equal(first, again) and torch.equal(first, torch.rand(4))
     with seeded_torch(4, "cpu"):
         assert not torch.equal(torch.rand(4), first)
+
+
+class NaNAfterTwoEpochs(torch.nn.Module):
+    """Returns NaN logits from its 9th training forward pass (epoch 3 of 4
+    batches) on."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+        self.calls = 0
+
+    def forward(self, X):
+        out = self.linear(X)
+        if self.training:
+            self.calls += 1
+            if self.calls > 8:
+                out = out * torch.nan
+        return out
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_non_finite_training_loss_stops_training_with_an_error(early_stopping):
+    X, y = _small_task()
+    kwargs = {"max_epochs": 50, "train_split": None}
+    if early_stopping:
+        valid = Dataset(X[:10], {key: value[:10] for key, value in y.items()})
+        kwargs["train_split"] = predefined_split(valid)
+        kwargs["callbacks"] = [("early_stopping", EarlyStopping(patience=100))]
+    net = _trainable(NaNAfterTwoEpochs, **kwargs)
+    with pytest.raises(TrainingDiverged) as error:
+        train(net, X, y, name="teacher")
+    assert str(error.value).startswith(
+        "Training the teacher diverged: the training loss of epoch 3 is not finite"
+    )
+    assert "lr=0.01" in str(error.value)
+    assert len(net.history) == 3  # stopped at once, not after 50 epochs
+    assert isinstance(error.value, ValueError)
+
+
+def test_module_is_cast_to_float32_and_checked_once_built():
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        net = _net()
+    finally:
+        torch.set_default_dtype(default)
+    assert {p.dtype for p in net.module_.parameters()} == {torch.float32}
+    X, _ = _small_task()
+    assert net.predict_proba(X).shape == (40, 3)
+    four_logits = WeightedDistillationNet(
+        TabularMLP, module__n_features=3, module__n_classes=4, classes=[0, 1, 2]
+    )
+    with pytest.raises(ValueError, match=r"= \(2, 3\) .* shape \(2, 4\)"):
+        four_logits.initialize()
+
+
+def test_seeded_sections_in_threads_take_turns():
+    events = []
+    first_inside = threading.Event()
+
+    def first():
+        with seeded_torch(1, "cpu"):
+            first_inside.set()
+            time.sleep(0.2)
+            events.append(("first", torch.rand(3)))
+
+    def second():
+        first_inside.wait()
+        with seeded_torch(2, "cpu"):
+            events.append(("second", torch.rand(3)))
+
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    threads = [threading.Thread(target=f) for f in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [name for name, _ in events] == ["first", "second"]
+    for (_, drawn), seed in zip(events, (1, 2), strict=True):
+        torch.manual_seed(seed)
+        assert torch.equal(drawn, torch.rand(3))
+    torch.set_rng_state(state)  # (the manual seeds above changed it)
+    assert torch.equal(torch.get_rng_state(), state)

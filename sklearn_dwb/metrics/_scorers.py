@@ -15,6 +15,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._disparity import DISPARITY_METRICS
 from .._groups import sensitive_frame
+from ..utils._validation import check_sensitive_features
 
 
 def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
@@ -66,6 +67,42 @@ FAIRNESS_METRICS = {
 }
 
 
+def default_pos_label(labels):
+    """The positive label of binary labels, as scikit-learn takes it: 1 for
+    labels among {0, 1} or {-1, 1}, else the larger of the two labels as
+    sorted by numpy (``"yes"`` of ``"no"``/``"yes"``)."""
+    labels = np.unique(np.asarray(labels))
+    if len(labels) > 2:
+        raise ValueError(
+            f"The labels hold {len(labels)} classes ({list(labels[:5])}); the "
+            "group disparities compare one positive class with the rest: pass "
+            "pos_label."
+        )
+    if all(label in (0, 1) for label in labels) or all(
+        label in (-1, 1) for label in labels
+    ):
+        return 1
+    return labels[-1]
+
+
+def binary_labels(y_true, y_pred, pos_label):
+    """True and predicted labels as 0/1 (1 for ``pos_label``): fairlearn's
+    rates take 1 as the positive class."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if pos_label is None:
+        pos_label = default_pos_label(np.concatenate([y_true, y_pred]))
+    return (y_true == pos_label).astype(int), (y_pred == pos_label).astype(int)
+
+
+def estimator_pos_label(estimator):
+    """The fitted estimator's positive class, ``classes_[1]`` when binary
+    (a Pipeline's ``classes_`` are its last step's); None if unknown."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and len(classes) == 2:
+        return classes[1]
+    return None
+
+
 def sensitive_features_from_estimator(estimator, X):
     """Groups of the rows of X as the fitted estimator's ``sensitive_columns``
     name them, reading X as it reaches the last step of a Pipeline."""
@@ -97,10 +134,14 @@ class FairnessScorer:
     ----------
     metric : str
         A key of :data:`FAIRNESS_METRICS`.
+    pos_label : object, default=None
+        Positive class of the disparities; None: the fitted estimator's
+        ``classes_[1]`` when it has two classes.
     """
 
-    def __init__(self, metric):
+    def __init__(self, metric, pos_label=None):
         self.metric = metric
+        self.pos_label = pos_label
         self._requests = {"sensitive_features": True, "sample_weight": None}
 
     def __call__(
@@ -127,12 +168,19 @@ class FairnessScorer:
         float
             The metric, negated for disparities (greater is better).
         """
+        check_sensitive_features(sensitive_features)
         if sensitive_features is None:
             sensitive_features = sensitive_features_from_estimator(estimator, X)
         function, sign = FAIRNESS_METRICS[self.metric]
+        y_pred = estimator.predict(X)
+        if self.metric in DISPARITY_METRICS:
+            pos_label = self.pos_label
+            if pos_label is None:
+                pos_label = estimator_pos_label(estimator)
+            y_true, y_pred = binary_labels(y_true, y_pred, pos_label)
         value = function(
             y_true,
-            estimator.predict(X),
+            y_pred,
             sensitive_features=sensitive_features,
             sample_weight=sample_weight,
         )
@@ -174,10 +222,12 @@ class FairnessScorer:
         return request
 
     def __repr__(self):
-        return f"fairness_scorer({self.metric!r})"
+        if self.pos_label is None:
+            return f"fairness_scorer({self.metric!r})"
+        return f"fairness_scorer({self.metric!r}, pos_label={self.pos_label!r})"
 
 
-def fairness_scorer(metric):
+def fairness_scorer(metric, pos_label=None):
     """An sklearn scorer for a fairness metric, greater is better.
 
     Disparities are negated (like sklearn's ``neg_*`` scorers), so
@@ -196,8 +246,15 @@ def fairness_scorer(metric):
         ``"equal_opportunity_difference"`` (true-positive-rate gap),
         ``"average_odds_difference"`` (mean of the TPR and FPR gaps) and
         ``"group_balanced_accuracy"`` (mean accuracy over (group, class)
-        cells). The first four come from :mod:`fairlearn.metrics` and need
-        binary labels.
+        cells). The first four come from :mod:`fairlearn.metrics` and
+        compare one positive class with the rest.
+    pos_label : object, default=None
+        Positive class of the disparities (labels are encoded as 1 for it
+        and 0 otherwise before fairlearn sees them, so string labels work).
+        None: the fitted estimator's ``classes_[1]`` when it has two
+        classes (a Pipeline's are its last step's), else 1 for labels among
+        {0, 1} or {-1, 1} and the larger label otherwise. Unused by
+        ``"group_balanced_accuracy"``, which takes any labels.
 
     Returns
     -------
@@ -221,10 +278,12 @@ def fairness_scorer(metric):
             f"Unknown fairness metric {metric!r}; choose one of "
             f"{sorted(FAIRNESS_METRICS)}."
         )
-    return FairnessScorer(metric)
+    return FairnessScorer(metric, pos_label)
 
 
-def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
+def fairness_report(
+    y_true, y_pred, *, sensitive_features, sample_weight=None, pos_label=None
+):
     """Per-group performance and the disparities between groups.
 
     Built on :class:`fairlearn.metrics.MetricFrame`.
@@ -232,11 +291,18 @@ def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
-        Binary true and predicted labels.
+        True and predicted labels: two classes (any labels, e.g. strings),
+        or more with ``pos_label`` (the report is then that of ``pos_label``
+        against the rest).
     sensitive_features : array-like, Series or DataFrame
         Group of each row; several columns form intersectional groups.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
+    pos_label : object, default=None
+        The positive class: rates and disparities are computed with labels
+        encoded as 1 for it and 0 otherwise. None: 1 for labels among
+        {0, 1} or {-1, 1} (as scikit-learn), else the larger of the two
+        labels as sorted by numpy (``"yes"`` of ``"no"`` and ``"yes"``).
 
     Returns
     -------
@@ -259,7 +325,8 @@ def fairness_report(y_true, y_pred, *, sensitive_features, sample_weight=None):
     >>> report.attrs["disparities"]["demographic_parity_difference"]
     0.5
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    check_sensitive_features(sensitive_features)
+    y_true, y_pred = binary_labels(y_true, y_pred, pos_label)
     groups = sensitive_frame(None, sensitive_features, None)
     if groups.shape[1] == 1:
         groups = groups.iloc[:, 0]
