@@ -284,20 +284,27 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
         Sample-weighted row count of each (group, class) cell.
     trigger_plan_ : pandas.DataFrame
-        One row per stamped cell: ``group``, ``class``, ``n_rows`` in the
-        cell, stamping ``rate``, ``n_stamped`` rows, the teacher's
-        ``trigger_column``, and how strongly the teacher learned the trigger:
-        ``probability_shift`` (mean rise of the trigger class's predicted
-        probability when the trigger is added to clean rows of the group) and
-        ``flip_rate`` (share of those rows not predicted as the trigger class
-        that the trigger flips to it).
+        One row per stamped (group, class) cell: ``group``, ``class``, the
+        group's trigger ``strength``, ``n_rows`` (rows in the cell),
+        ``stamped_share`` (share of the cell's rows that carry the trigger:
+        ``strength`` times the cell's excess over the target, divided by its
+        rows), ``n_stamped`` (``round(stamped_share * n_rows)``), and how
+        strongly the teacher learned the trigger: ``probability_shift`` (mean
+        rise of the trigger class's predicted probability when the trigger
+        is added to clean rows of the group) and ``flip_rate`` (share of
+        those rows not predicted as the trigger class that the trigger flips
+        to it).
     student_ : skorch.NeuralNetClassifier
         The fitted student network that makes predictions. When no cell is
         stamped (e.g. ``trigger_strength=0``) the teacher has no backdoor and
         serves as the student without a distillation step.
     teacher_ : skorch.NeuralNetClassifier
-        The backdoored teacher (input: features then trigger columns); only
-        with ``keep_teacher=True``.
+        The backdoored teacher (input: the features, with ``max_disparity``
+        one strength column per group, then the trigger columns); only with
+        ``keep_teacher=True``.
+    teacher_trigger_columns_ : ndarray of int
+        The column of ``teacher_``'s input that holds the trigger of each row
+        of ``trigger_plan_``; only with ``keep_teacher=True``.
 
     See Also
     --------
@@ -780,16 +787,16 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             index=data.group_labels,
             columns=pd.Index(data.classes, name="class"),
         )
+        strengths = np.broadcast_to(
+            np.asarray(chosen.strength, dtype=float), len(data.group_labels)
+        )
         self.trigger_plan_ = plan_table(
-            chosen.plan,
-            data.group_labels,
-            data.classes,
-            chosen.trigger_columns,
-            response,
+            chosen.plan, data.group_labels, data.classes, strengths, response
         )
         self.student_ = student
         if self.keep_teacher:
             self.teacher_ = chosen.teacher
+            self.teacher_trigger_columns_ = np.asarray(chosen.trigger_columns)
 
     def _warn_untriggered_groups(self, chosen, data):
         if np.all(np.asarray(chosen.strength) <= 0):

@@ -241,9 +241,10 @@ def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rn
     return shift, flip
 
 
-def plan_table(plan, group_labels, classes, columns, response):
-    """``trigger_plan_``: one row per stamped cell, with the diagnostic and
-    the cell's trigger column in the teacher's input."""
+def plan_table(plan, group_labels, classes, strengths, response):
+    """``trigger_plan_``: one row per stamped cell, with its group's strength
+    and the diagnostic; ``stamped_share`` is the share of the cell's rows
+    that carry the trigger."""
     cells = plan.trigger_cells
     cell_group, cell_class = np.divmod(cells, plan.stamp_counts.shape[1])
     shift, flip = response
@@ -251,10 +252,10 @@ def plan_table(plan, group_labels, classes, columns, response):
         {
             "group": group_labels[cell_group].to_numpy(),
             "class": classes[cell_class],
+            "strength": np.asarray(strengths, dtype=float)[cell_group],
             "n_rows": plan.row_counts.ravel()[cells].astype(np.int64),
-            "rate": plan.rates.ravel()[cells],
+            "stamped_share": plan.rates.ravel()[cells],
             "n_stamped": plan.stamp_counts.ravel()[cells],
-            "trigger_column": np.asarray(columns, dtype=np.int64),
             "probability_shift": shift,
             "flip_rate": flip,
         }

@@ -66,16 +66,17 @@ def test_fit_predict_shapes_and_fitted_attributes(biased_data, student_only):
     assert list(plan.columns) == [
         "group",
         "class",
+        "strength",
         "n_rows",
-        "rate",
+        "stamped_share",
         "n_stamped",
-        "trigger_column",
         "probability_shift",
         "flip_rate",
     ]
     assert len(plan) == 2
+    assert (plan["strength"] == clf.trigger_strength).all()
     np.testing.assert_array_equal(
-        plan["n_stamped"], np.rint(plan["rate"] * plan["n_rows"])
+        plan["n_stamped"], np.rint(plan["stamped_share"] * plan["n_rows"])
     )
     assert 0.0 <= clf.score(X, y) <= 1.0
 
@@ -124,7 +125,7 @@ def test_plan_counts_in_fit_follow_the_rate_formula(fast_params):
     np.testing.assert_array_equal(got, expected)
     assert clf.teacher_.module_.layers[0].in_features == X.shape[1] + len(plan)
     np.testing.assert_array_equal(
-        plan["trigger_column"], X.shape[1] + np.arange(len(plan))
+        clf.teacher_trigger_columns_, X.shape[1] + np.arange(len(plan))
     )
 
 
@@ -609,11 +610,12 @@ def test_teacher_learned_the_backdoor_and_student_has_none(biased_data, with_tea
     X, y, groups = biased_data
     teacher, plan = with_teacher.teacher_, with_teacher.trigger_plan_
     n_triggers = len(plan)
-    for _, row in plan.iterrows():
+    columns = with_teacher.teacher_trigger_columns_
+    for column, (_, row) in zip(columns, plan.iterrows(), strict=True):
         rows = X[groups == row["group"]]
         clean = append_triggers(rows, n_triggers)
         triggered = clean.copy()
-        triggered[:, int(row["trigger_column"])] = with_teacher.trigger_value
+        triggered[:, column] = with_teacher.trigger_value
         before = teacher.predict(clean)
         after = teacher.predict(triggered)
         target = list(with_teacher.classes_).index(row["class"])

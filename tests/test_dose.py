@@ -207,6 +207,11 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
     np.testing.assert_array_equal(
         clf.trigger_strength_.to_numpy(), chosen.iloc[0, :2].to_numpy()
     )
+    # each stamped cell carries its group's chosen strength
+    np.testing.assert_array_equal(
+        clf.trigger_plan_["strength"],
+        clf.trigger_strength_[clf.trigger_plan_["group"]].to_numpy(),
+    )
     # the student follows the teacher at the chosen plan: parity within the
     # bound up to the distillation gap, well below the unmitigated network's
     plain = BackdoorDebiasClassifier(trigger_strength=0, **fast_params)
@@ -220,7 +225,7 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
     plan = clf.trigger_plan_
     assert set(plan["group"]) <= {0, 1}
     np.testing.assert_array_equal(
-        plan["n_stamped"], np.rint(plan["rate"] * plan["n_rows"])
+        plan["n_stamped"], np.rint(plan["stamped_share"] * plan["n_rows"])
     )
 
 

@@ -296,12 +296,12 @@ def test_plan_table_one_row_per_trigger():
     plan, *_ = _small_plan()
     groups = pd.Index(["a", "b"], name="sex")
     classes = np.array(["no", "yes"])
-    table = plan_table(plan, groups, classes, [5, 6], ([0.2, 0.8], [1, 1]))
+    table = plan_table(plan, groups, classes, [0.5, 1.0], ([0.2, 0.8], [1, 1]))
     assert list(table["group"]) == ["a", "b"]
     assert list(table["class"]) == ["no", "yes"]
+    assert list(table["strength"]) == [0.5, 1.0]
     assert list(table["n_rows"]) == [15, 16]
-    np.testing.assert_allclose(table["rate"], [10 / 15, 12 / 16])
+    np.testing.assert_allclose(table["stamped_share"], [10 / 15, 12 / 16])
     assert list(table["n_stamped"]) == [10, 12]
-    assert list(table["trigger_column"]) == [5, 6]
     assert list(table["probability_shift"]) == [0.2, 0.8]
     assert list(table["flip_rate"]) == [1, 1]
