@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
@@ -254,7 +255,12 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         training steps take turns). The global torch random state is left
         unchanged.
     verbose : int, default=0
-        Print skorch's per-epoch log when positive.
+        What ``fit`` prints: nothing at 0; at 1 one line per network it
+        trains ("teacher: 14 epochs (early stopping), train loss ..., best
+        valid loss ... at epoch 9, 2.1 s", then "student: ..."); at 2 also a
+        per-epoch table under each network's name; from 3 also a progress
+        bar over each epoch's batches. Colour codes appear only on a
+        terminal.
     **module__kwargs
         Keyword arguments of the module, prefixed with ``module__`` as in
         skorch (e.g. ``module__hidden_layer_sizes=(128, 64)``); they are
@@ -609,9 +615,14 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         triggers = trigger_matrix(plan, data.cell_codes, self.trigger_value)
         X_teacher = append_triggers(data.X, triggers)
         labels = data.labels
-        teacher = self._derive_net(template, X_teacher, labels, valid_rows)
+        label = (
+            "teacher"
+            if self.trigger_strength != "auto"
+            else (f"teacher (strength {strength:g})")
+        )
+        teacher = self._derive_net(template, X_teacher, labels, valid_rows, label=label)
         with seeded_torch(seeds.teacher_seed, teacher.device):
-            train(teacher, X_teacher[train_rows], _rows(labels, train_rows), "teacher")
+            train(teacher, X_teacher[train_rows], _rows(labels, train_rows))
         del X_teacher
         n_triggers = triggers.shape[1]
 
@@ -619,7 +630,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             return append_triggers(data.X[rows], n_triggers)
 
         logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
-        check_finite_logits(teacher, logits, "teacher")
+        check_finite_logits(teacher, logits)
         columns = data.X.shape[1] + np.arange(n_triggers)
         return _Candidate(
             strength, plan, teacher, logits, clean_input, columns, n_triggers == 0
@@ -655,7 +666,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         dose = torch.rand(len(data.X), generator=fixed, dtype=DTYPE) * DOSE_RANGE
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
         teacher = self._derive_net(
-            template, X_fixed.numpy(), _as_arrays(labels_fixed), valid_rows
+            template,
+            X_fixed.numpy(),
+            _as_arrays(labels_fixed),
+            valid_rows,
+            label="teacher (every strength)",
         ).set_params(
             iterator_train__epoch_transform=DoseSampler(
                 plan.rows(train_rows), self.trigger_value, self._dose_mechanism
@@ -663,7 +678,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         )
         labels = data.labels
         with seeded_torch(seeds.teacher_seed, teacher.device):
-            train(teacher, data.X[train_rows], _rows(labels, train_rows), "teacher")
+            train(teacher, data.X[train_rows], _rows(labels, train_rows))
         # every row scores the plans: the validation rows alone are too few to
         # tell disparities apart (see the plan_search_ documentation)
         search = PlanSearch(
@@ -704,7 +719,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             ).numpy()
 
         logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
-        check_finite_logits(teacher, logits, "teacher")
+        check_finite_logits(teacher, logits)
         columns = (
             data.X.shape[1]
             + plan.n_groups
@@ -739,12 +754,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             data.X,
             labels,
             valid_rows,
+            label="student",
             distill_temperature=self.distill_temperature,
             distill_weight=self.distill_weight,
         )
         with seeded_torch(seed, student.device):
-            train(student, data.X[train_rows], _rows(labels, train_rows), "student")
-        check_finite_logits(student, student.forward(data.X, device="cpu"), "student")
+            train(student, data.X[train_rows], _rows(labels, train_rows))
+        check_finite_logits(student, student.forward(data.X, device="cpu"))
         return student
 
     def _strength_search(self, candidates, data, valid_rows):
@@ -881,6 +897,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 load_best=True,
             )
             callbacks.append(("early_stopping", stopping))
+        if self.verbose >= 3:
+            callbacks.append(("progress_bar", ProgressBar()))
         return WeightedDistillationNet(
             module,
             module__n_classes=n_classes,

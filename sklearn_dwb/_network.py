@@ -2,9 +2,13 @@
 with one weighted loss, a fast batch iterator, early stopping, seeding."""
 
 import math
+import re
+import sys
 import threading
+import time
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
@@ -121,8 +125,60 @@ class StopOnNonFiniteLoss(Callback):
                 raise diverged("network", what, net.lr)
 
 
+def _show(text):
+    """Print a line of training output; colour codes only on a terminal."""
+    if not sys.stdout.isatty():
+        text = _ANSI.sub("", text)
+    print(text, flush=True)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class TrainingLog(Callback):
+    """What a fit prints, by ``verbose``: nothing at 0; one line per network
+    at 1 ("teacher: 12 epochs, ..."); at 2 a labelled per-epoch table too;
+    from 3 a progress bar over each epoch's batches as well."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.perf_counter()
+        if net.verbose >= 2:
+            _show(f"{net.label}:")
+
+    def on_train_end(self, net, **kwargs):
+        if not net.verbose:
+            return
+        history = net.history
+        text = f"{net.label}: {len(history)} epochs"
+        if len(history) < net.max_epochs:
+            text += " (early stopping)"
+        text += f", train loss {history[-1, 'train_loss']:.4f}"
+        valid = [row.get("valid_loss") for row in history]
+        if valid[-1] is not None:
+            best = int(np.nanargmin(np.asarray(valid, dtype=float)))
+            text += f", best valid loss {valid[best]:.4f} at epoch {best + 1}"
+        _show(text + f", {time.perf_counter() - self.start_:.1f} s")
+
+
+class EpochTable(PrintLog):
+    """skorch's per-epoch table, from ``verbose=2`` on, without colour codes
+    when the output is not a terminal."""
+
+    def __init__(self):
+        super().__init__(sink=_show)
+
+    def _sink(self, text, verbose):
+        if verbose >= 2:
+            self.sink(text)
+
+
 class EarlyStopping(skorch_callbacks.EarlyStopping):
-    """skorch's early stopping, ending training with :class:`StopTraining`."""
+    """skorch's early stopping, ending training with :class:`StopTraining`;
+    its message is part of the per-epoch output (``verbose >= 2``)."""
+
+    def _sink(self, text, verbose):
+        if verbose >= 2:
+            _show(text)
 
     def on_epoch_end(self, net, **kwargs):
         try:
@@ -144,7 +200,8 @@ class WeightedDistillationNet(NeuralNetClassifier):
     ``w * T**2 * KL(softmax(t / T) || softmax(s / T)) + (1 - w) * CE(s, y)``,
     with ``T = distill_temperature`` and ``w = distill_weight``, weighted per
     row by the sample weights. The module returns logits; ``predict_proba``
-    applies :func:`softmax`.
+    applies :func:`softmax`. ``label`` names the net in what the fit prints
+    (see :class:`TrainingLog`) and in its errors.
     """
 
     def __init__(
@@ -155,6 +212,7 @@ class WeightedDistillationNet(NeuralNetClassifier):
         predict_nonlinearity=softmax,
         distill_temperature=1.0,
         distill_weight=1.0,
+        label="network",
         **kwargs,
     ):
         kwargs.setdefault("criterion__reduction", "none")  # weighted per row
@@ -167,6 +225,7 @@ class WeightedDistillationNet(NeuralNetClassifier):
         )
         self.distill_temperature = distill_temperature
         self.distill_weight = distill_weight
+        self.label = label
 
     @property
     def _default_callbacks(self):
@@ -176,7 +235,8 @@ class WeightedDistillationNet(NeuralNetClassifier):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("print_log", PrintLog()),
+            ("print_log", EpochTable()),
+            ("training_log", TrainingLog()),
             ("finite_loss", StopOnNonFiniteLoss()),
         ]
 
@@ -274,11 +334,12 @@ def check_module_output(module, n_features, n_classes):
     )
 
 
-def check_finite_logits(net, logits, name):
+def check_finite_logits(net, logits):
     """Raise :class:`TrainingDiverged` if some of a trained net's logits are
     not finite."""
     if not torch.isfinite(torch.as_tensor(logits)).all():
-        raise diverged(name, "its outputs (logits) on the training rows are", net.lr)
+        what = "its outputs (logits) on the training rows are"
+        raise diverged(net.label, what, net.lr)
 
 
 def resolve_device(device):
@@ -315,7 +376,7 @@ def resolve_device(device):
     return device
 
 
-def train(net, X, y, name="network"):
+def train(net, X, y):
     """Fit a skorch net, passing on an interrupt, and drop its validation
     data; a non-finite loss or weight raises :class:`TrainingDiverged`."""
     try:
@@ -325,10 +386,10 @@ def train(net, X, y, name="network"):
             "training interrupted; the estimator is unfitted"
         ) from None
     except TrainingDiverged as error:
-        raise diverged(name, error.what, net.lr) from None
+        raise diverged(net.label, error.what, net.lr) from None
     net.train_split = None  # holds the validation rows: do not ship them
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
-        raise diverged(name, "its weights are", net.lr)
+        raise diverged(net.label, "its weights are", net.lr)
     return net
 
 

@@ -952,3 +952,27 @@ def test_predict_log_proba_is_the_log_of_predict_proba(biased_data, student_only
     log_proba = sharp.predict_log_proba(X)
     assert np.isfinite(log_proba).all()
     np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0)
+
+
+def test_verbose_output_names_each_network_without_escape_codes(
+    biased_data, fast_params, capsys
+):
+    X, y, groups = biased_data
+    BackdoorDebiasClassifier(**fast_params).fit(X, y, sensitive_features=groups)
+    assert capsys.readouterr().out == ""  # verbose=0 prints nothing
+
+    BackdoorDebiasClassifier(verbose=1, **fast_params).fit(
+        X, y, sensitive_features=groups
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["teacher", "student"]
+    assert all("epochs" in line and "train loss" in line for line in lines)
+    assert all("\x1b" not in line for line in lines)
+
+    BackdoorDebiasClassifier(verbose=2, **fast_params).fit(
+        X, y, sensitive_features=groups
+    )
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert out.startswith("teacher:\n") and "\nstudent:\n" in out
+    assert "train_loss" in out and "valid_loss" in out  # the per-epoch table

@@ -234,9 +234,9 @@ def test_a_non_finite_training_loss_stops_training_with_an_error(early_stopping)
         valid = Dataset(X[:10], {key: value[:10] for key, value in y.items()})
         kwargs["train_split"] = predefined_split(valid)
         kwargs["callbacks"] = [("early_stopping", EarlyStopping(patience=100))]
-    net = _trainable(NaNAfterTwoEpochs, **kwargs)
+    net = _trainable(NaNAfterTwoEpochs, label="teacher", **kwargs)
     with pytest.raises(TrainingDiverged) as error:
-        train(net, X, y, name="teacher")
+        train(net, X, y)
     assert str(error.value).startswith(
         "Training the teacher diverged: the training loss of epoch 3 is not finite"
     )
