@@ -10,14 +10,19 @@ import numpy as np
 import pytest
 import sklearn
 import torch
-from fairlearn.metrics import demographic_parity_difference
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_dwb import BackdoorDebiasClassifier
-from sklearn_dwb.datasets import make_biased_classification
+from sklearn_dwb.datasets import (
+    fetch_adult,
+    get_data_home,
+    make_biased_classification,
+    make_tabular_encoder,
+)
 from sklearn_dwb.metrics import fairness_scorer
 from sklearn_dwb.model_selection import fair_refit
 
@@ -252,3 +257,44 @@ def test_dask_search_matches_local_search(fast_params, cluster):
     for key in ("mean_test_accuracy", "mean_test_dpd"):
         np.testing.assert_allclose(remote.cv_results_[key], local.cv_results_[key])
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
+
+
+def test_readme_pipeline_names_its_group_column_on_adult(fast_params):
+    """The README's no-routing Pipeline: the encoder's pandas output, the
+    group found from the one-hot columns of ``sex``, the scorer through the
+    Pipeline, in a GridSearchCV."""
+    if not (get_data_home() / "adult").exists():
+        pytest.skip("datasets not found; set SKLEARN_DWB_DATA")
+    X, y = fetch_adult(subset="train", return_X_y=True)
+    X, y = X.iloc[:3000], y.iloc[:3000]
+    assert not sklearn.get_config()["enable_metadata_routing"]
+    model = make_pipeline(
+        make_tabular_encoder().set_output(transform="pandas"),
+        BackdoorDebiasClassifier(
+            sensitive_columns="sex",
+            auto_metric="equalized_odds_difference",
+            **fast_params,
+        ),
+    )
+    step = "backdoordebiasclassifier__"
+    search = GridSearchCV(
+        model,
+        [
+            {step + "trigger_strength": [0.0]},
+            {step + "trigger_strength": ["auto"], step + "max_disparity": [0.05]},
+        ],
+        scoring={
+            "acc": "accuracy",
+            "eod": fairness_scorer("equalized_odds_difference"),
+        },
+        refit=fair_refit(disparity="eod", performance="acc", max_disparity=0.2),
+        cv=2,
+    ).fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_eod"]))
+    best = search.best_estimator_
+    assert list(best[-1].groups_) == ["Female", "Male"]
+    # the scorer's groups are the raw sex column, read back from the encoding
+    y_pred = best.predict(X)
+    expected = equalized_odds_difference(y, y_pred, sensitive_features=X["sex"])
+    scorer = fairness_scorer("equalized_odds_difference")
+    assert scorer(best, X, y) == pytest.approx(-expected, abs=1e-12)
