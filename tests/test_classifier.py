@@ -718,7 +718,7 @@ def test_a_diverged_fit_is_an_error_and_leaves_the_estimator_unfitted(
 ):
     X, y, groups = biased_data
     clf = BackdoorDebiasClassifier(**{**fast_params, **params})
-    with pytest.raises(ValueError, match=r"Training the teacher diverged") as error:
+    with pytest.raises(ValueError, match=r"Training the teacher.* diverged") as error:
         clf.fit(X, y, sensitive_features=groups)
     message = str(error.value)
     for cause in ("lr=1000000.0", "StandardScaler", "trigger_value"):
