@@ -351,8 +351,10 @@ def fetch_german(
     column names. A column ``sex`` is derived from attribute 9
     (``personal_status``: A92 and A95 are "female", else "male"). Target
     ``credit``: 1 for good, 0 for bad credit. Sensitive columns: ``sex`` and
-    ``age`` (years; ``age > 25`` is the usual privileged group, e.g.
-    ``sensitive_columns=lambda X: X["age"] > 25``). Source: UCI ML
+    ``age`` (years; ``age > 25`` is the usual privileged group: pass a
+    module-level function such as ``def over_25(X): return X["age"] > 25``
+    as ``sensitive_columns=over_25``; a lambda works but cannot be pickled).
+    Source: UCI ML
     Repository, "Statlog (German Credit Data)" (id 144), CC BY 4.0.
 
     Parameters
