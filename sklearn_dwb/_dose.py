@@ -167,12 +167,13 @@ def dose_predictions(teacher, X, plan, grid=DOSE_GRID):
 
 
 class PlanSearch:
-    """Validation accuracy and disparity of per-group plans of a dose teacher.
+    """Accuracy and disparity of the per-group plans of a dose teacher.
 
-    ``predictions[j, r]`` is the predicted class code of validation row ``r``
-    when its group's dose is ``grid[j]``; a plan is a tuple of grid indices,
-    one per group. Each group's rates at each dose come from fairlearn once,
-    so scoring a plan only combines them.
+    ``predictions[j, r]`` is the predicted class code of row ``r`` (the rows
+    that score the plans) when its group's dose is ``grid[j]``; a plan is a
+    tuple of grid indices, one per group. Each group's rates at each dose
+    are counted once (:func:`~sklearn_dwb._disparity.group_rates`), so
+    scoring a plan only combines them.
     """
 
     def __init__(
