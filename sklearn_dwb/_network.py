@@ -92,24 +92,18 @@ class StopTraining(KeyboardInterrupt):
 
 
 class TrainingDiverged(ValueError):
-    """Training produced a non-finite loss, weight or output; ``what`` says
-    which (e.g. "the training loss of epoch 1 is")."""
-
-    def __init__(self, message, what=None):
-        super().__init__(message)
-        self.what = what
+    """Training produced a non-finite loss, weight or output."""
 
 
-def diverged(name, what, lr):
-    """The error of a diverged network: what is not finite, and the likely
-    causes."""
+def diverged(net, what):
+    """The error of a diverged net: what is not finite (e.g. "the training
+    loss of epoch 1 is"), and the likely causes."""
     return TrainingDiverged(
-        f"Training the {name} diverged: {what} not finite (NaN or infinity), "
-        "so the model would predict nothing meaningful. Likely causes: a "
-        f"learning rate that is too large (lr={lr!r}; lower it), unscaled "
-        "features (standardise X, e.g. with StandardScaler), or a "
-        "trigger_value too large for the features' scale.",
-        what,
+        f"Training the {net.label} diverged: {what} not finite (NaN or "
+        "infinity), so the model would predict nothing meaningful. Likely "
+        f"causes: a learning rate that is too large (lr={net.lr!r}; lower it), "
+        "unscaled features (standardise X, e.g. with StandardScaler), or a "
+        "trigger_value too large for the features' scale."
     )
 
 
@@ -122,7 +116,7 @@ class StopOnNonFiniteLoss(Callback):
         for key, name in (("train_loss", "training"), ("valid_loss", "validation")):
             if key in row and not math.isfinite(row[key]):
                 what = f"the {name} loss of epoch {row['epoch']} is"
-                raise diverged("network", what, net.lr)
+                raise diverged(net, what)
 
 
 def _show(text):
@@ -339,7 +333,7 @@ def check_finite_logits(net, logits):
     not finite."""
     if not torch.isfinite(torch.as_tensor(logits)).all():
         what = "its outputs (logits) on the training rows are"
-        raise diverged(net.label, what, net.lr)
+        raise diverged(net, what)
 
 
 def resolve_device(device):
@@ -385,11 +379,9 @@ def train(net, X, y):
         raise KeyboardInterrupt(
             "training interrupted; the estimator is unfitted"
         ) from None
-    except TrainingDiverged as error:
-        raise diverged(net.label, error.what, net.lr) from None
     net.train_split = None  # holds the validation rows: do not ship them
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
-        raise diverged(net.label, "its weights are", net.lr)
+        raise diverged(net, "its weights are")
     return net
 
 
