@@ -602,16 +602,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_teacher(self, template, data, strength, seeds, train_rows, valid_rows):
         """Steps 1 to 3: plan the stamps, train the teacher on stamped rows."""
-        plan = plan_stamps(
-            group_codes=data.group_codes,
-            class_codes=data.y_codes,
-            shape=data.shape,
-            weights=data.sample_weight,
-            target=self.target,
-            strength=strength,
-            rng=np.random.default_rng(seeds.stamp_seed),
-            min_group_size=self.min_group_size,
-        )
+        plan = self._stamp_plan(data, strength, seeds.stamp_seed)
         triggers = trigger_matrix(plan, data.cell_codes, self.trigger_value)
         X_teacher = append_triggers(data.X, triggers)
         labels = data.labels
@@ -634,6 +625,19 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         columns = data.X.shape[1] + np.arange(n_triggers)
         return _Candidate(
             strength, plan, teacher, logits, clean_input, columns, n_triggers == 0
+        )
+
+    def _stamp_plan(self, data, strength, seed):
+        """Steps 1 and 2 at one strength, or one per group."""
+        return plan_stamps(
+            group_codes=data.group_codes,
+            class_codes=data.y_codes,
+            shape=data.shape,
+            weights=data.sample_weight,
+            target=self.target,
+            strength=strength,
+            rng=np.random.default_rng(seed),
+            min_group_size=self.min_group_size,
         )
 
     def _fit_strengths(self, strengths, template, data, seeds, train_rows, valid_rows):
@@ -700,16 +704,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     def _dose_candidate(self, teacher, plan, strengths, data, seeds):
         """The dose teacher at per-group strengths, and the plan they stand for."""
-        stamp_plan = plan_stamps(
-            group_codes=data.group_codes,
-            class_codes=data.y_codes,
-            shape=data.shape,
-            weights=data.sample_weight,
-            target=self.target,
-            strength=strengths,
-            rng=np.random.default_rng(seeds.stamp_seed),
-            min_group_size=self.min_group_size,
-        )
+        stamp_plan = self._stamp_plan(data, strengths, seeds.stamp_seed)
         row_strength = strengths[data.group_codes].astype(np.float32)
 
         def clean_input(rows):
