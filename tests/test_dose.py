@@ -35,19 +35,28 @@ def _cells(n_per_cell):
     return np.array(groups), np.array(classes)
 
 
-def test_per_group_strengths_stamp_exact_counts_per_cell():
-    counts = np.array([[300, 100], [80, 220], [150, 150]])
+def _plans(counts, strengths=None):
+    """The global-target plan of a table of cell counts: the dose plan, or
+    with ``strengths`` the fixed plan (both drawn from seed 0)."""
     groups, classes = _cells(counts)
-    strengths = np.array([0.5, 1.0, 2.0])
-    plan = plan_stamps(
+    common = dict(
         group_codes=groups,
         class_codes=classes,
         shape=counts.shape,
         weights=None,
         target="global",
-        strength=strengths,
         rng=np.random.default_rng(0),
     )
+    if strengths is None:
+        return make_dose_plan(**common)
+    return plan_stamps(**common, strength=np.asarray(strengths))
+
+
+def test_per_group_strengths_stamp_exact_counts_per_cell():
+    counts = np.array([[300, 100], [80, 220], [150, 150]])
+    groups, classes = _cells(counts)
+    strengths = np.array([0.5, 1.0, 2.0])
+    plan = _plans(counts, strengths)
     # global target: 530 / 1000 of class 0; each group's excess cell
     p = counts.sum(axis=0) / counts.sum()
     m = (counts / p).min(axis=1, keepdims=True)
@@ -63,25 +72,10 @@ def test_per_group_strengths_stamp_exact_counts_per_cell():
 def test_dose_plan_stamps_what_the_fixed_plan_stamps_at_each_strength():
     counts = np.array([[300, 100], [80, 220]])
     groups, classes = _cells(counts)
-    dose_plan = make_dose_plan(
-        group_codes=groups,
-        class_codes=classes,
-        shape=counts.shape,
-        weights=None,
-        target="global",
-        rng=np.random.default_rng(0),
-    )
+    dose_plan = _plans(counts)
     assert dose_plan.n_triggers == 2  # one over-represented cell per group
     for strengths in ([0.0, 0.0], [0.3, 1.0], [1.0, 0.5], [2.0, 2.0]):
-        fixed = plan_stamps(
-            group_codes=groups,
-            class_codes=classes,
-            shape=counts.shape,
-            weights=None,
-            target="global",
-            strength=np.array(strengths),
-            rng=np.random.default_rng(0),
-        )
+        fixed = _plans(counts, strengths)
         dose = torch.tensor(strengths, dtype=torch.float32)[groups]
         stamped = stamped_at(dose_plan, dose).numpy()
         per_cell = np.bincount((groups * 2 + classes)[stamped], minlength=4)
@@ -91,14 +85,7 @@ def test_dose_plan_stamps_what_the_fixed_plan_stamps_at_each_strength():
 def test_dose_input_and_sampler():
     counts = np.array([[30, 10], [8, 22]])
     groups, classes = _cells(counts)
-    plan = make_dose_plan(
-        group_codes=groups,
-        class_codes=classes,
-        shape=counts.shape,
-        weights=None,
-        target="global",
-        rng=np.random.default_rng(0),
-    )
+    plan = _plans(counts)
     X = torch.ones(len(groups), 3)
     dose = torch.full((len(groups),), 0.7)
     clean = dose_input(X, plan, dose, 10.0)
