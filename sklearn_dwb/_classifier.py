@@ -23,7 +23,9 @@ from ._dose import (
     DOSE_GRID,
     DOSE_RANGE,
     DoseSampler,
+    MeanTeacher,
     PlanSearch,
+    cross_fit_folds,
     dose_input,
     dose_predictions,
     make_dose_plan,
@@ -146,14 +148,16 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         network, 1 removes the excess exactly, above 1 over-corrects.
         ``"auto"`` searches the plan, in one of two ways:
 
-        - with ``max_disparity`` set, one strength per group: a single
-          teacher is trained at every strength at once (each row draws a
-          random strength, its "dose", in [0, 2] every epoch and sees it as
-          an input), then every per-group plan on a 0.1 grid is scored on
-          clean rows and the most accurate plan whose ``auto_metric`` is at
-          most ``max_disparity`` is kept (if none is, the least disparate,
-          with a warning). The student is distilled from the teacher at the
-          chosen strengths. Costs about one fixed-strength fit.
+        - with ``max_disparity`` set, one strength per group: a teacher is
+          trained at every strength at once (each row draws a random
+          strength, its "dose", in [0, 2] every epoch and sees it as an
+          input), one per fold of ``cv`` on the other folds; then every
+          per-group plan on a 0.1 grid is scored on clean rows, each row
+          predicted by the teacher that did not learn it, and the most
+          accurate plan whose ``auto_metric`` is at most ``max_disparity``
+          is kept (if none is, the least disparate, with a warning). The
+          student is distilled from the same held-out predictions at the
+          chosen strengths. Costs about COST fixed-strength fits.
         - with ``max_disparity=None``, one strength for all groups: one
           teacher for each strength in (0, 0.25, 0.5, 0.75, 1), scored on
           the held-out ``validation_fraction``, keeping the strength with the
@@ -190,11 +194,24 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     max_disparity : float or None, default=None
         Bound on ``auto_metric`` for ``trigger_strength="auto"``: the most
         accurate per-group plan within it is chosen. The plans are scored on
-        every training row, not only the validation split: a disparity is a
-        gap between small groups' rates, and the 10% split is too small to
+        every row, each predicted by a teacher that did not learn it (see
+        ``cv``), not only on the validation split: a disparity is a gap
+        between small groups' rates, and the 10% split is too small to
         resolve it (on Adult, about 120 women earn over 50K in that split,
         so each group's true-positive rate is known to about +-0.045).
         Ignored unless ``trigger_strength="auto"``.
+    cv : int, cross-validation splitter, iterable or None, default=5
+        Cross-fitting of the plan search (``trigger_strength="auto"`` with
+        ``max_disparity``): the rows are split into ``cv`` folds (shuffled,
+        stratified by (group, class) cell) and one dose teacher is trained
+        per fold on the other folds, so each row's predictions, which score
+        the plans and which the student is distilled from, come from a
+        teacher that never trained on it. A splitter (e.g.
+        :class:`~sklearn.model_selection.KFold`) or an iterable of (train,
+        test) index arrays must hold out every row exactly once. ``None``:
+        one teacher scores the plans on the rows it learned from, which is
+        cheaper but optimistic where the network memorises rows (small
+        data), so the bound is missed more often on new data.
     trigger_value : float, default=10.0
         Value a stamped row holds in its trigger column (every other trigger
         entry is 0). It must stand out against standardised features, or the
@@ -304,10 +321,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         The fitted student network that makes predictions. When no cell is
         stamped (e.g. ``trigger_strength=0``) the teacher has no backdoor and
         serves as the student without a distillation step.
-    teacher_ : skorch.NeuralNetClassifier
+    teacher_ : skorch.NeuralNetClassifier or list of them
         The backdoored teacher (input: the features, with ``max_disparity``
-        one strength column per group, then the trigger columns); only with
-        ``keep_teacher=True``.
+        one strength column per group, then the trigger columns); with
+        ``max_disparity`` and ``cv`` folds, the list of the folds' teachers.
+        Only with ``keep_teacher=True``.
     teacher_trigger_columns_ : ndarray of int
         The column of ``teacher_``'s input that holds the trigger of each row
         of ``trigger_plan_``; only with ``keep_teacher=True``.
@@ -347,6 +365,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
+        "cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
         "trigger_value": [Interval(Real, 0, MAX_TRIGGER_VALUE, closed="right")],
@@ -381,6 +400,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         auto_metric="demographic_parity_difference",
         auto_tolerance=0.01,
         max_disparity=None,
+        cv=5,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),
         dropout=0.1,
@@ -410,6 +430,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.auto_metric = auto_metric
         self.auto_tolerance = auto_tolerance
         self.max_disparity = max_disparity
+        self.cv = cv
         self.trigger_value = trigger_value
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -653,8 +674,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         return candidates[int(np.flatnonzero(search["selected"])[0])], search
 
     def _fit_dose_teacher(self, template, data, seeds, train_rows, valid_rows):
-        """Steps 1 to 3 for every per-group plan at once (see ``_dose``): a
-        teacher trained at random doses, then the plan search on validation."""
+        """Steps 1 to 3 for every per-group plan at once (see ``_dose``):
+        dose teachers cross-fitted on folds of the rows, then the plan search
+        on the predictions of each row by the teacher that did not learn it."""
         plan = make_dose_plan(
             group_codes=data.group_codes,
             class_codes=data.y_codes,
@@ -669,24 +691,33 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
         dose = torch.rand(len(data.X), generator=fixed, dtype=DTYPE) * DOSE_RANGE
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
-        teacher = self._derive_net(
-            template,
-            X_fixed.numpy(),
-            _as_arrays(labels_fixed),
-            valid_rows,
-            label="teacher (every strength)",
-        ).set_params(
-            iterator_train__epoch_transform=DoseSampler(
-                plan.rows(train_rows), self.trigger_value, self._dose_mechanism
-            )
+        X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
+        folds = cross_fit_folds(
+            self.cv, data.cell_codes, data.y_codes, seeds.split_seed
         )
-        labels = data.labels
-        with seeded_torch(seeds.teacher_seed, teacher.device):
-            train(teacher, data.X[train_rows], _rows(labels, train_rows))
-        # every row scores the plans: the validation rows alone are too few to
-        # tell disparities apart (see the plan_search_ documentation)
+        teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
+        for fold, (fold_rows, held_out) in enumerate(folds, start=1):
+            fit_rows = train_rows[np.isin(train_rows, fold_rows)]
+            stop_rows = valid_rows[np.isin(valid_rows, fold_rows)]
+            label = "teacher (every strength)"
+            if len(folds) > 1:
+                label = f"teacher (every strength, fold {fold} of {len(folds)})"
+            teacher = self._derive_net(
+                template, X_fixed, labels_fixed, stop_rows, label=label
+            ).set_params(
+                iterator_train__epoch_transform=DoseSampler(
+                    plan.rows(fit_rows), self.trigger_value, self._dose_mechanism
+                )
+            )
+            with seeded_torch(seeds.teacher_seed, teacher.device):
+                train(teacher, data.X[fit_rows], _rows(data.labels, fit_rows))
+            predictions[:, held_out] = dose_predictions(
+                teacher, data.X[held_out], plan.rows(held_out)
+            )
+            teachers.append(teacher)
+        del X_fixed, labels_fixed
         search = PlanSearch(
-            dose_predictions(teacher, data.X, plan),
+            predictions,
             data.y_codes,
             data.group_codes,
             data.sample_weight,
@@ -699,11 +730,12 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             search.score(best)[1], self.auto_metric, self.max_disparity
         )
         strengths = DOSE_GRID[list(best)]
-        chosen = self._dose_candidate(teacher, plan, strengths, data, seeds)
+        chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)
         return chosen, search.table(DOSE_GRID, data.group_labels, best)
 
-    def _dose_candidate(self, teacher, plan, strengths, data, seeds):
-        """The dose teacher at per-group strengths, and the plan they stand for."""
+    def _dose_candidate(self, teachers, folds, plan, strengths, data, seeds):
+        """The dose teachers at per-group strengths (each row's logits from
+        the teacher of its fold), and the plan they stand for."""
         stamp_plan = self._stamp_plan(data, strengths, seeds.stamp_seed)
         row_strength = strengths[data.group_codes].astype(np.float32)
 
@@ -713,8 +745,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 data.X[rows], plan.rows(rows), row_strength[rows], 0.0
             ).numpy()
 
-        logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
-        check_finite_logits(teacher, logits)
+        logits = np.empty((len(data.X), len(data.classes)), dtype=np.float32)
+        for teacher, (_, held_out) in zip(teachers, folds, strict=True):
+            fold_logits = teacher.forward(clean_input(held_out), device="cpu").numpy()
+            check_finite_logits(teacher, fold_logits)
+            logits[held_out] = fold_logits
         columns = (
             data.X.shape[1]
             + plan.n_groups
@@ -723,6 +758,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         strength = pd.Series(
             strengths, index=data.group_labels, name="trigger_strength"
         )
+        teacher = teachers[0] if len(teachers) == 1 else teachers
         return _Candidate(
             strength, stamp_plan, teacher, logits, clean_input, columns, False
         )
@@ -732,7 +768,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             empty = np.full(len(chosen.plan.trigger_cells), np.nan)
             return empty, empty
         return trigger_response(
-            chosen.teacher,
+            MeanTeacher.of(chosen.teacher),
             chosen.clean_input,
             data.group_codes,
             chosen.plan,

@@ -13,11 +13,13 @@ fit each. The student is distilled from the teacher at the chosen doses.
 
 import itertools
 import warnings
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ._disparity import disparity_from_rates, group_rates
 from ._trigger import cell_counts, cell_ranks, target_distribution, trigger_rates
@@ -148,6 +150,67 @@ class DoseSampler:
             **y,
             "weight": y["weight"] * factor,
         }
+
+
+def cross_fit_folds(cv, cell_codes, class_codes, seed):
+    """The (fit rows, held-out rows) of each dose teacher; every row is held
+    out by exactly one teacher.
+
+    ``cv=None``: one teacher learns every row and predicts every row. An
+    int: that many folds, shuffled with ``seed`` and stratified by (group,
+    class) cell, or by class where a cell has fewer rows than folds. A
+    splitter or an iterable of splits (scikit-learn's ``check_cv``): its
+    splits of the rows, with the class codes as ``y``.
+    """
+    everything = np.arange(len(class_codes))
+    if cv is None:
+        return [(everything, everything)]
+    if isinstance(cv, Integral):
+        smallest = np.unique(class_codes, return_counts=True)[1].min()
+        if smallest < cv:
+            raise ValueError(
+                f"cv={cv} needs at least {cv} rows of each class to hold out "
+                f"in every fold, but the smallest class has {smallest}. Use "
+                "fewer folds, or cv=None (one teacher scores the plans on the "
+                "rows it learned)."
+            )
+        cells = np.unique(cell_codes, return_counts=True)[1].min() >= cv
+        strata = cell_codes if cells else class_codes
+        splits = StratifiedKFold(cv, shuffle=True, random_state=seed).split(
+            everything, strata
+        )
+    else:
+        splits = check_cv(cv, class_codes, classifier=True).split(
+            everything, class_codes
+        )
+    folds = [(np.asarray(fit), np.asarray(held_out)) for fit, held_out in splits]
+    times_held_out = np.bincount(
+        np.concatenate([held_out for _, held_out in folds] or [[]]).astype(int),
+        minlength=len(everything),
+    )
+    if len(folds) < 2 or np.any(times_held_out != 1):
+        raise ValueError(
+            "cv must hold out every row exactly once over at least two folds, "
+            "like KFold or StratifiedKFold; splitters such as ShuffleSplit "
+            "leave rows out or hold them out twice."
+        )
+    return folds
+
+
+class MeanTeacher:
+    """Cross-fitted dose teachers seen as one network: the mean of their
+    class probabilities (for the trigger diagnostic)."""
+
+    def __init__(self, teachers):
+        self.teachers = teachers
+
+    @classmethod
+    def of(cls, teacher):
+        """The teacher itself, or the mean of a list of teachers."""
+        return cls(teacher) if isinstance(teacher, list) else teacher
+
+    def predict_proba(self, X):
+        return np.mean([t.predict_proba(X) for t in self.teachers], axis=0)
 
 
 def dose_predictions(teacher, X, plan, grid=DOSE_GRID):

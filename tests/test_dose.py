@@ -1,10 +1,13 @@
 """The dose-trained teacher and the per-group plan search (``_dose.py``)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from fairlearn.metrics import equalized_odds_difference
+from sklearn.model_selection import KFold, ShuffleSplit
 
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb._disparity import (
@@ -17,6 +20,7 @@ from sklearn_dwb._dose import (
     DOSE_GRID,
     DoseSampler,
     PlanSearch,
+    cross_fit_folds,
     dose_input,
     make_dose_plan,
     stamped_at,
@@ -231,3 +235,89 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
     assert (
         chosen["equalized_odds_difference"] == search["equalized_odds_difference"].min()
     )
+
+
+# ------------------------------------------------------------ cross-fitting
+def test_cross_fit_folds_hold_out_every_row_once_stratified_by_cell():
+    groups, classes = _cells([[60, 20], [25, 45]])
+    cells = groups * 2 + classes
+    folds = cross_fit_folds(5, cells, classes, seed=0)
+    assert len(folds) == 5
+    held_out = np.concatenate([test for _, test in folds])
+    np.testing.assert_array_equal(np.sort(held_out), np.arange(len(cells)))
+    for fit, test in folds:
+        assert np.intersect1d(fit, test).size == 0
+        assert len(fit) + len(test) == len(cells)
+        # each fold holds a fifth of every cell
+        np.testing.assert_array_equal(
+            np.bincount(cells[test], minlength=4), [12, 4, 5, 9]
+        )
+    # shuffled with the seed: same seed, same folds; another, other folds
+    again = cross_fit_folds(5, cells, classes, seed=0)
+    other = cross_fit_folds(5, cells, classes, seed=1)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    assert not all(
+        np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True)
+    )
+    # None: one teacher that learns and predicts every row
+    ((fit, test),) = cross_fit_folds(None, cells, classes, seed=0)
+    np.testing.assert_array_equal(fit, np.arange(len(cells)))
+    np.testing.assert_array_equal(test, np.arange(len(cells)))
+    # a splitter is used as given
+    kfold = cross_fit_folds(KFold(4), cells, classes, seed=0)
+    np.testing.assert_array_equal(kfold[0][1], np.arange(38))
+
+
+def test_cross_fit_folds_refuse_what_cannot_hold_out_every_row():
+    groups, classes = _cells([[30, 3], [30, 7]])
+    cells = groups * 2 + classes
+    # a cell smaller than the folds: stratified by class instead
+    folds = cross_fit_folds(5, cells, classes, seed=0)
+    for _, test in folds:
+        assert np.bincount(classes[test]).tolist() == [12, 2]
+    with pytest.raises(ValueError, match="cv=11 needs at least 11 rows of each"):
+        cross_fit_folds(11, cells, classes, seed=0)
+    with pytest.raises(ValueError, match="hold out every row exactly once"):
+        cross_fit_folds(ShuffleSplit(3, random_state=0), cells, classes, seed=0)
+
+
+def test_cross_fitted_search_scores_plans_as_new_data_would():
+    """A network that memorises its rows scores the plans too well on them;
+    the folds' teachers score them on rows they did not learn, and the
+    chosen plan keeps its accuracy and bound on new data."""
+    X, y, groups = make_biased_classification(
+        n_samples=1600, label_bias=0.4, random_state=1
+    )
+    memorising = dict(
+        trigger_strength="auto",
+        auto_metric="equalized_odds_difference",
+        max_disparity=0.1,
+        early_stopping=False,
+        max_epochs=30,
+        hidden_layer_sizes=(128, 128),
+        dropout=0.0,
+        weight_decay=0.0,
+        lr=3e-3,
+        random_state=0,
+    )
+    scores = {}
+    for cv in (None, 3):
+        clf = BackdoorDebiasClassifier(cv=cv, keep_teacher=True, **memorising)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            clf.fit(X[:800], y[:800], sensitive_features=groups[:800])
+        search = clf.plan_search_
+        chosen = search[search["selected"]].iloc[0]
+        y_pred = clf.predict(X[800:])
+        scores[cv] = (
+            chosen["accuracy"],
+            np.mean(y_pred == y[800:]),
+            equalized_odds_difference(y[800:], y_pred, sensitive_features=groups[800:]),
+        )
+    search_accuracy, new_accuracy, new_eod = scores[3]
+    assert abs(search_accuracy - new_accuracy) < 0.03
+    assert new_eod <= 0.1
+    assert isinstance(clf.teacher_, list) and len(clf.teacher_) == 3
+    search_accuracy, new_accuracy, new_eod = scores[None]
+    assert search_accuracy - new_accuracy > 0.05  # optimistic on its own rows
+    assert new_eod > 0.1
