@@ -1,0 +1,159 @@
+"""Measurement floor of the equalized-odds difference on the benchmark's test splits.
+
+How large a test EOD does a classifier show whose true TPR and FPR are exactly
+equal across groups, only because the test split is finite? For every task
+and seed of ``benchmarks/run.py`` (same splits, via its ``load_task``):
+
+1. fit ``LogisticRegression(max_iter=2000)`` on the training split and take
+   its pooled TPR and FPR on the test split (positive label: the larger of
+   the two labels, 1 here, as fairlearn takes it);
+2. draw ``--draws`` "exactly fair" classifiers on the test split: each row is
+   predicted positive with probability TPR if its label is positive, FPR if
+   negative, whatever its group (``numpy.random.default_rng(seed)``);
+3. compute each draw's EOD (fairlearn's ``equalized_odds_difference``: the
+   larger of the between-group TPR and FPR gaps) from per-group counts with
+   ``numpy.bincount``, checked against fairlearn on the first draws.
+
+Writes the per-split mean, median, 90th and 95th percentile of the fair draws'
+EOD and a per-task summary to ``benchmarks/results/noise_floor.json``. Run
+from the repository root:
+
+    OMP_NUM_THREADS=1 SKLEARN_DWB_DATA=../shared/datasets \\
+        python benchmarks/noise_floor.py
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from fairlearn.metrics import equalized_odds_difference
+from run import TASKS, _environment, load_task  # benchmarks/ is first on sys.path
+from sklearn.linear_model import LogisticRegression
+
+N_CHECKED = 5  # draws per split checked against fairlearn
+
+
+def eod_from_counts(y_pred, positive, codes, n_groups):
+    """fairlearn's equalized-odds difference (between groups, max of the TPR
+    and FPR gaps) of 0/1 predictions, from per-group counts."""
+    tp = np.bincount(codes, weights=y_pred * positive, minlength=n_groups)
+    fp = np.bincount(codes, weights=y_pred * ~positive, minlength=n_groups)
+    p = np.bincount(codes, weights=positive, minlength=n_groups)
+    n = np.bincount(codes, weights=~positive, minlength=n_groups)
+    tpr, fpr = tp / p, fp / n
+    return max(np.ptp(tpr), np.ptp(fpr))
+
+
+def noise_floor(task, seed, draws):
+    X_train, X_test, y_train, y_test, g_train, g_test = load_task(task, seed)
+    pos_label = np.unique(y_test)[-1]
+    model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    positive = y_test == pos_label
+    predicted = model.predict(X_test) == pos_label
+    tpr, fpr = predicted[positive].mean(), predicted[~positive].mean()
+    groups, codes = np.unique(g_test, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    p_row = np.where(positive, tpr, fpr)
+    eods = np.empty(draws)
+    for i in range(draws):
+        y_pred = (rng.random(len(y_test)) < p_row).astype(int)
+        eods[i] = eod_from_counts(y_pred, positive, codes, len(groups))
+        if i < N_CHECKED:
+            expected = equalized_odds_difference(
+                positive.astype(int), y_pred, sensitive_features=g_test
+            )
+            assert abs(eods[i] - expected) <= 1e-12, (task, seed, i, eods[i])
+    return {
+        "task": task,
+        "seed": seed,
+        "rng_seed": seed,
+        "n_test": len(y_test),
+        "group_sizes": {str(g): int((codes == k).sum()) for k, g in enumerate(groups)},
+        "positives_per_group": {
+            str(g): int(positive[codes == k].sum()) for k, g in enumerate(groups)
+        },
+        "tpr": float(tpr),
+        "fpr": float(fpr),
+        "lr_eod": float(
+            equalized_odds_difference(
+                y_test, model.predict(X_test), sensitive_features=g_test
+            )
+        ),
+        "floor_mean": float(eods.mean()),
+        "floor_median": float(np.median(eods)),
+        "floor_p90": float(np.percentile(eods, 90)),
+        "floor_p95": float(np.percentile(eods, 95)),
+    }
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="number of seeds (0, 1, ...), as run.py"
+    )
+    parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument(
+        "--output", default=str(Path(__file__).parent / "results" / "noise_floor.json")
+    )
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    rows = []
+    for task in args.tasks:
+        for seed in range(args.seeds):
+            rows.append(noise_floor(task, seed, args.draws))
+    summary = {
+        task: {
+            stat: float(np.mean([r[stat] for r in rows if r["task"] == task]))
+            for stat in ("floor_mean", "floor_p95", "lr_eod")
+        }
+        for task in args.tasks
+    }
+    seconds = time.perf_counter() - start
+    result = {
+        "command": " ".join(["python benchmarks/noise_floor.py", *argv]),
+        "environment": (
+            f"{_environment()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
+        ),
+        "parameters": {
+            "seeds": list(range(args.seeds)),
+            "draws": args.draws,
+            "model": "LogisticRegression(max_iter=2000)",
+            "rng": "numpy.random.default_rng(seed), one per task and seed",
+            "percentiles": "numpy.percentile, linear interpolation",
+        },
+        "run_time_s": seconds,
+        "splits": rows,
+        "summary_mean_over_seeds": summary,
+    }
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+
+    print(
+        f"{'task':<12} {'seed':>4} {'n_test':>6} {'TPR':>6} {'FPR':>6} "
+        f"{'mean':>6} {'median':>6} {'p90':>6} {'p95':>6} {'LR EOD':>6}"
+    )
+    for r in rows:
+        print(
+            f"{r['task']:<12} {r['seed']:>4} {r['n_test']:>6} {r['tpr']:>6.3f} "
+            f"{r['fpr']:>6.3f} {r['floor_mean']:>6.3f} {r['floor_median']:>6.3f} "
+            f"{r['floor_p90']:>6.3f} {r['floor_p95']:>6.3f} {r['lr_eod']:>6.3f}"
+        )
+    print(f"\nmean over seeds ({args.draws} fair draws per split, {seconds:.1f} s):")
+    print(f"{'task':<12} {'floor mean':>10} {'floor p95':>10} {'LR EOD':>8}")
+    for task, s in summary.items():
+        print(
+            f"{task:<12} {s['floor_mean']:>10.3f} {s['floor_p95']:>10.3f} "
+            f"{s['lr_eod']:>8.3f}"
+        )
+    print(f"results: {args.output}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
