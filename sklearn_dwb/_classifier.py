@@ -727,7 +727,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         )
         best = search.run(plan.n_groups, self.max_disparity)
         warn_if_out_of_bound(
-            search.score(best)[1], self.auto_metric, self.max_disparity
+            search.score(best)[1],
+            self.auto_metric,
+            self.max_disparity,
+            held_out=len(folds) > 1,
         )
         strengths = DOSE_GRID[list(best)]
         chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)

@@ -1,4 +1,4 @@
-"""The trigger plan as a dial: one dose-trained teacher, plans searched per group.
+"""The trigger plan as a dial: dose-trained teachers, plans searched per group.
 
 A fixed plan stamps ``strength`` times each over-represented cell's excess.
 The dose-trained teacher sees every strength: each epoch, every training row
@@ -9,6 +9,10 @@ strength ``d``. Evaluated on clean rows with dose ``d_g`` for group ``g``,
 the teacher behaves as if trained on the plan with per-group strengths
 ``d_g``, so per-group plans are searched with forward passes instead of one
 fit each. The student is distilled from the teacher at the chosen doses.
+
+Cross-fitted (``cv`` folds, :func:`cross_fit_folds`), one dose teacher per
+fold learns the other folds, and each row is scored and distilled with the
+prediction of the teacher that did not learn it.
 """
 
 import itertools
@@ -319,11 +323,14 @@ def strength_column_names(group_labels):
     ]
 
 
-def warn_if_out_of_bound(disparity, metric, max_disparity):
+def warn_if_out_of_bound(disparity, metric, max_disparity, held_out):
     if disparity > max_disparity:
+        rows = "the training rows"
+        if held_out:
+            rows += " (each predicted by a teacher that did not learn it)"
         warnings.warn(
-            f"No plan reaches {metric} <= {max_disparity} on the training "
-            f"rows; the best value reached is {disparity:.4f}, and the plan "
+            f"No plan reaches {metric} <= {max_disparity} on {rows}; the "
+            f"best value reached is {disparity:.4f}, and the plan "
             "with that value is used. Raise max_disparity, or train longer "
             "(max_epochs, n_iter_no_change): one strength per group moves "
             "base rates and cannot close every gap.",

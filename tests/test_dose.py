@@ -228,7 +228,11 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
         max_disparity=0.0,
         **fast_params,
     )
-    with pytest.warns(UserWarning, match=r"best value reached is 0\.\d+"):
+    with pytest.warns(
+        UserWarning,
+        match=r"<= 0.0 on the training rows \(each predicted by a teacher that "
+        r"did not learn it\); the best value reached is 0\.\d+",
+    ):
         clf.fit(X, y, sensitive_features=groups)
     search = clf.plan_search_
     chosen = search[search["selected"]].iloc[0]
