@@ -325,3 +325,20 @@ def test_cross_fitted_search_scores_plans_as_new_data_would():
     search_accuracy, new_accuracy, new_eod = scores[None]
     assert search_accuracy - new_accuracy > 0.05  # optimistic on its own rows
     assert new_eod > 0.1
+
+
+def test_cv_errors_name_the_fix_and_leave_the_estimator_unfitted(fast_params):
+    X, y, groups = make_biased_classification(n_samples=300, random_state=0)
+    y = y.copy()
+    y[:] = 0
+    y[:3] = 1  # a class of three rows cannot be held out in five folds
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto", max_disparity=0.1, **fast_params
+    )
+    with pytest.raises(ValueError, match=r"cv=5 needs at least 5 rows of each class"):
+        clf.fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "student_")
+    clf.set_params(cv=ShuffleSplit(5, random_state=0))
+    with pytest.raises(ValueError, match="hold out every row exactly once"):
+        clf.fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "student_")
