@@ -157,7 +157,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
           accurate plan whose ``auto_metric`` is at most ``max_disparity``
           is kept (if none is, the least disparate, with a warning). The
           student is distilled from the same held-out predictions at the
-          chosen strengths. Costs about COST fixed-strength fits.
+          chosen strengths. Costs about two fixed-strength fits (one with
+          ``cv=None``).
         - with ``max_disparity=None``, one strength for all groups: one
           teacher for each strength in (0, 0.25, 0.5, 0.75, 1), scored on
           the held-out ``validation_fraction``, keeping the strength with the
@@ -299,9 +300,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     plan_search_ : pandas.DataFrame
         With ``trigger_strength="auto"``: one row per evaluated plan, with
         each group's strength (columns ``strength[<group>]``), the teacher's
-        ``accuracy`` and ``auto_metric`` on clean rows (validation rows
-        without ``max_disparity``, every row with it), and which plan was
-        ``selected``.
+        ``accuracy`` and ``auto_metric`` on clean rows (without
+        ``max_disparity`` on the validation rows; with it on every row, each
+        predicted by the teacher of the folds that left it out, see ``cv``),
+        and which plan was ``selected``.
     groups_ : ndarray of shape (n_groups,)
         Group labels (tuples for several sensitive features).
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
