@@ -688,15 +688,43 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             rng=np.random.default_rng(seeds.stamp_seed),
             min_group_size=self.min_group_size,
         )
+        folds = cross_fit_folds(
+            self.cv, data.cell_codes, data.y_codes, seeds.split_seed
+        )
+        teachers, predictions = self._train_dose_teachers(
+            template, data, plan, folds, seeds, train_rows, valid_rows
+        )
+        search = PlanSearch(
+            predictions,
+            data.y_codes,
+            data.group_codes,
+            data.sample_weight,
+            n_groups=plan.n_groups,
+            n_classes=len(data.classes),
+            metric=self.auto_metric,
+        )
+        best = search.run(plan.n_groups, self.max_disparity)
+        warn_if_out_of_bound(
+            search.score(best)[1],
+            self.auto_metric,
+            self.max_disparity,
+            held_out=len(folds) > 1,
+        )
+        strengths = DOSE_GRID[list(best)]
+        chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)
+        return chosen, search.table(DOSE_GRID, data.group_labels, best)
+
+    def _train_dose_teachers(
+        self, template, data, plan, folds, seeds, train_rows, valid_rows
+    ):
+        """One dose teacher per fold, and the predicted class code of every
+        row at every dose of the grid by the teacher that left it out."""
         sampler = DoseSampler(plan, self.trigger_value, self._dose_mechanism)
         # early stopping watches one fixed draw of doses on the validation rows
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
         dose = torch.rand(len(data.X), generator=fixed, dtype=DTYPE) * DOSE_RANGE
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
         X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
-        folds = cross_fit_folds(
-            self.cv, data.cell_codes, data.y_codes, seeds.split_seed
-        )
         teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
         for fold, (fold_rows, held_out) in enumerate(folds, start=1):
             fit_rows = train_rows[np.isin(train_rows, fold_rows)]
@@ -717,26 +745,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 teacher, data.X[held_out], plan.rows(held_out)
             )
             teachers.append(teacher)
-        del X_fixed, labels_fixed
-        search = PlanSearch(
-            predictions,
-            data.y_codes,
-            data.group_codes,
-            data.sample_weight,
-            n_groups=plan.n_groups,
-            n_classes=len(data.classes),
-            metric=self.auto_metric,
-        )
-        best = search.run(plan.n_groups, self.max_disparity)
-        warn_if_out_of_bound(
-            search.score(best)[1],
-            self.auto_metric,
-            self.max_disparity,
-            held_out=len(folds) > 1,
-        )
-        strengths = DOSE_GRID[list(best)]
-        chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)
-        return chosen, search.table(DOSE_GRID, data.group_labels, best)
+        return teachers, predictions
 
     def _dose_candidate(self, teachers, folds, plan, strengths, data, seeds):
         """The dose teachers at per-group strengths (each row's logits from

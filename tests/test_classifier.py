@@ -311,6 +311,14 @@ PINNED_PROBABILITIES = {
         ),
         [0.421700214, 0.593552828, 0.370226383, 0.723814585, 0.419852018, 0.330170393],
     ),
+    "auto, EOD <= 0.35, cross-fitted (cv=5)": (
+        dict(
+            trigger_strength="auto",
+            auto_metric="equalized_odds_difference",
+            max_disparity=0.35,
+        ),
+        [0.430599971, 0.562444882, 0.381934684, 0.706372044, 0.431215252, 0.362789273],
+    ),
 }
 
 
