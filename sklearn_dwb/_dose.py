@@ -26,7 +26,7 @@ import torch
 from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ._disparity import disparity_from_rates, group_rates
-from ._trigger import cell_counts, cell_ranks, target_distribution, trigger_rates
+from ._trigger import cell_ranks, cell_rates, target_distribution
 
 #: Doses (trigger strengths) the teacher is trained on: uniform on [0, 2].
 DOSE_RANGE = 2.0
@@ -67,10 +67,10 @@ def make_dose_plan(
     :func:`~sklearn_dwb._trigger.plan_stamps`.
     """
     n_groups, n_classes = shape
-    bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
-    rows = cell_counts(group_codes, class_codes, n_groups, n_classes)
-    unit_rate, incomplete = trigger_rates(bias, target, 1.0)
-    untouched = incomplete | (rows.sum(axis=1) < min_group_size)
+    bias, rows, unit_rate, incomplete, small = cell_rates(
+        group_codes, class_codes, shape, weights, target, 1.0, min_group_size
+    )
+    untouched = incomplete | small
     unit_rate[untouched] = 0.0
     p = target_distribution(bias, target)
     group_total = bias.sum(axis=1, keepdims=True)

@@ -145,17 +145,29 @@ def plan_stamps(
     StampPlan
         Bias matrix, rates, exact stamp counts per cell and the stamped rows.
     """
+    bias, rows, rates, incomplete, small = cell_rates(
+        group_codes, class_codes, shape, weights, target, strength, min_group_size
+    )
+    counts = stamp_counts(rates, rows)
+    stamped = choose_stamped_rows(
+        group_codes * shape[1] + class_codes, counts.ravel(), rng
+    )
+    return StampPlan(bias, rates, rows, counts, incomplete, small, stamped)
+
+
+def cell_rates(
+    group_codes, class_codes, shape, weights, target, strength, min_group_size
+):
+    """The bias matrix, the rows per cell, and the share of each cell to
+    stamp at ``strength``, with no stamps for groups lacking a class
+    (``incomplete``) or with fewer than ``min_group_size`` rows (``small``)."""
     n_groups, n_classes = shape
     bias = cell_counts(group_codes, class_codes, n_groups, n_classes, weights)
     rates, incomplete = trigger_rates(bias, target, strength)
     rows = cell_counts(group_codes, class_codes, n_groups, n_classes)
     small = rows.sum(axis=1) < min_group_size
     rates[small] = 0.0
-    counts = stamp_counts(rates, rows)
-    stamped = choose_stamped_rows(
-        group_codes * n_classes + class_codes, counts.ravel(), rng
-    )
-    return StampPlan(bias, rates, rows, counts, incomplete, small, stamped)
+    return bias, rows, rates, incomplete, small
 
 
 def trigger_matrix(plan, cell_codes, value):
