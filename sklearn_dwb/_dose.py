@@ -26,7 +26,12 @@ import torch
 from sklearn.model_selection import StratifiedKFold, check_cv
 
 from ._disparity import disparity_from_rates, group_rates
-from ._trigger import cell_ranks, cell_rates, target_distribution
+from ._trigger import (
+    cell_ranks,
+    cell_rates,
+    target_distribution,
+    trigger_column_of_cell,
+)
 
 #: Doses (trigger strengths) the teacher is trained on: uniform on [0, 2].
 DOSE_RANGE = 2.0
@@ -70,15 +75,12 @@ def make_dose_plan(
     bias, rows, unit_rate, incomplete, small = cell_rates(
         group_codes, class_codes, shape, weights, target, 1.0, min_group_size
     )
-    untouched = incomplete | small
-    unit_rate[untouched] = 0.0
     p = target_distribution(bias, target)
     group_total = bias.sum(axis=1, keepdims=True)
     reweigh = np.divide(p * group_total, bias, out=np.ones_like(bias), where=bias > 0)
-    reweigh[untouched] = 1.0
+    reweigh[incomplete | small] = 1.0  # their unit_rate is 0 already
     trigger_cells = np.flatnonzero(unit_rate.ravel() > 0)
-    column_of_cell = np.full(unit_rate.size, -1)
-    column_of_cell[trigger_cells] = np.arange(len(trigger_cells))
+    column_of_cell = trigger_column_of_cell(trigger_cells, unit_rate.size)
     cells = group_codes * n_classes + class_codes
     rank = (cell_ranks(cells, rng) + 0.5) / rows.ravel()[cells]
     return DosePlan(

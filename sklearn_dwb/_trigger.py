@@ -170,11 +170,18 @@ def cell_rates(
     return bias, rows, rates, incomplete, small
 
 
+def trigger_column_of_cell(trigger_cells, n_cells):
+    """Trigger column of every flat (group, class) cell: ``i`` for the i-th
+    of ``trigger_cells``, -1 for a cell without a trigger."""
+    column_of_cell = np.full(n_cells, -1)
+    column_of_cell[trigger_cells] = np.arange(len(trigger_cells))
+    return column_of_cell
+
+
 def trigger_matrix(plan, cell_codes, value):
     """Trigger columns: ``value`` in the column of a stamped row's cell, else 0."""
     cells = plan.trigger_cells
-    column_of_cell = np.full(plan.stamp_counts.size, -1)
-    column_of_cell[cells] = np.arange(len(cells))
+    column_of_cell = trigger_column_of_cell(cells, plan.stamp_counts.size)
     triggers = np.zeros((len(cell_codes), len(cells)), dtype=np.float32)
     rows = np.flatnonzero(plan.stamped)
     triggers[rows, column_of_cell[cell_codes[rows]]] = value
