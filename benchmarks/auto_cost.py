@@ -1,6 +1,7 @@
 """Fit time of ``trigger_strength="auto"`` with a bound against a fixed strength.
 
-Run ``python benchmarks/auto_cost.py``: on Adult (sex), for each seed, one
+Run ``python benchmarks/auto_cost.py``: on the benchmark's adult-sex task
+(``run.load_task``, the estimator as ``run.py`` builds it), for each seed, one
 fit at ``trigger_strength=1`` and one with ``trigger_strength="auto"``,
 ``auto_metric="equalized_odds_difference"``, ``max_disparity=0.03`` (the
 default ``cv=5`` cross-fitted dose teachers, and ``cv=None``, one dose
@@ -11,17 +12,12 @@ ratio of their wall times to the fixed strength's. Results go to
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score
-
-from sklearn_dwb import BackdoorDebiasClassifier, __version__
-from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
-from sklearn_dwb.metrics import FAIRNESS_METRICS
+from run import _environment, _network, evaluate, load_task  # benchmarks/ on sys.path
 
 CONFIGS = {
     "fixed strength 1": dict(trigger_strength=1.0),
@@ -47,28 +43,23 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    train, test = fetch_adult(subset="train"), fetch_adult(subset="test")
-    encoder = make_tabular_encoder()
-    X = encoder.fit_transform(train.data).astype(np.float32)
-    X_test = encoder.transform(test.data).astype(np.float32)
-    y, y_test = train.target.to_numpy(), test.target.to_numpy()
-    groups, groups_test = train.data["sex"].to_numpy(), test.data["sex"].to_numpy()
+    # the benchmark's adult-sex task (Adult's official split, whatever the seed)
+    X, X_test, y, y_test, _, groups_test = load_task("adult-sex", 0)
     runs = []
     for seed in range(args.seeds):
         for name, params in CONFIGS.items():
-            model = BackdoorDebiasClassifier(random_state=seed, **params)
+            model = _network(seed, **params)
             start = time.perf_counter()
-            model.fit(X, y, sensitive_features=groups)
+            model.fit(X, y)
             seconds = time.perf_counter() - start
-            y_pred = model.predict(X_test)
+            scores = evaluate(y_test, model.predict(X_test), groups_test)
             run = {"config": name, "seed": seed, "fit_time_s": seconds}
-            run["accuracy"] = accuracy_score(y_test, y_pred)
             for metric in (
+                "accuracy",
                 "equalized_odds_difference",
                 "demographic_parity_difference",
             ):
-                function = FAIRNESS_METRICS[metric][0]
-                run[metric] = function(y_test, y_pred, sensitive_features=groups_test)
+                run[metric] = scores[metric]
             runs.append(run)
             print(
                 f"seed {seed} {name}: {seconds:.1f} s, accuracy "
@@ -87,10 +78,7 @@ def main(argv=None):
     }
     summary = {
         "command": "python benchmarks/auto_cost.py --seeds " + str(args.seeds),
-        "environment": (
-            f"sklearn-dwb {__version__}, torch {torch.__version__}, "
-            f"{platform.machine()}, 1 torch thread"
-        ),
+        "environment": f"{_environment()}; 1 torch thread",
         "runs": runs,
         "over_fixed_fit_time": ratios,
         "mean_ratio": {name: float(np.mean(r)) for name, r in ratios.items()},
