@@ -367,6 +367,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
+        "confidence": [None, Interval(Real, 0.5, 1, closed="left")],
         "cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
@@ -402,6 +403,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         auto_metric="demographic_parity_difference",
         auto_tolerance=0.01,
         max_disparity=None,
+        confidence=None,
         cv=5,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),
@@ -432,6 +434,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.auto_metric = auto_metric
         self.auto_tolerance = auto_tolerance
         self.max_disparity = max_disparity
+        self.confidence = confidence
         self.cv = cv
         self.trigger_value = trigger_value
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -582,7 +585,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 template, data, chosen, seeds.student_seed, train_rows, valid_rows
             )
 
-        self._set_fitted_attributes(data, chosen, response, student, search)
+        scores = None
+        if isinstance(search, tuple):  # the plan search for a bound
+            search, scores = search
+        self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
 
@@ -694,6 +700,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         teachers, predictions = self._train_dose_teachers(
             template, data, plan, folds, seeds, train_rows, valid_rows
         )
+        fold_codes = np.empty(len(data.X), dtype=np.intp)
+        for fold, (_, held_out) in enumerate(folds):
+            fold_codes[held_out] = fold
         search = PlanSearch(
             predictions,
             data.y_codes,
@@ -702,17 +711,20 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             n_groups=plan.n_groups,
             n_classes=len(data.classes),
             metric=self.auto_metric,
+            fold_codes=fold_codes,
+            confidence=self.confidence,
         )
         best = search.run(plan.n_groups, self.max_disparity)
-        warn_if_out_of_bound(
-            search.score(best)[1],
-            self.auto_metric,
-            self.max_disparity,
-            held_out=len(folds) > 1,
-        )
         strengths = DOSE_GRID[list(best)]
+        warn_if_out_of_bound(
+            search,
+            best,
+            dict(zip(strength_column_names(data.group_labels), strengths, strict=True)),
+            self.max_disparity,
+        )
         chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)
-        return chosen, search.table(DOSE_GRID, data.group_labels, best)
+        table = search.table(DOSE_GRID, data.group_labels, best)
+        return chosen, (table, search.estimate(best))
 
     def _train_dose_teachers(
         self, template, data, plan, folds, seeds, train_rows, valid_rows
@@ -837,12 +849,14 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         )
         return search
 
-    def _set_fitted_attributes(self, data, chosen, response, student, search):
+    def _set_fitted_attributes(self, data, chosen, response, student, search, scores):
         self.classes_ = data.classes
         self.groups_ = data.group_labels.to_numpy()
         self.trigger_strength_ = chosen.strength
         if search is not None:
             self.plan_search_ = search
+        if scores is not None:
+            self.held_out_scores_ = scores
         self.bias_matrix_ = pd.DataFrame(
             chosen.plan.bias_matrix,
             index=data.group_labels,

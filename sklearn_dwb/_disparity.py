@@ -6,6 +6,7 @@ package.
 """
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from fairlearn.metrics import (
@@ -84,6 +85,71 @@ def one_vs_rest_disparity(
     )
 
 
+class RateCounts(NamedTuple):
+    """Weighted counts behind every group's selection, true-positive and
+    false-positive rate, per positive class: arrays of shape
+    ``(n_positives, 3, n_codes)``, the second axis in that order.
+
+    ``numerator`` sums the weight of the predicted-positive rows of each
+    rate's denominator (all rows, the actual positives, the actual
+    negatives); the ``*_squared`` counts sum the squared weights, from which
+    :meth:`variances` follows.
+    """
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    numerator_squared: np.ndarray
+    denominator_squared: np.ndarray
+
+    def rates(self):
+        """The rates: NaN where a group has no row in a rate's denominator."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.numerator / self.denominator
+
+    def variances(self):
+        """Sampling variance of each rate (delta method for a weighted mean
+        of 0/1 predictions: ``sum w^2 (pred - rate)^2 / (sum w)^2``)."""
+        rate = self.rates()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (
+                self.numerator_squared * (1 - 2 * rate)
+                + rate**2 * self.denominator_squared
+            ) / self.denominator**2
+
+    def sum(self, axis):
+        """Counts of merged codes (e.g. a fold axis summed away)."""
+        return RateCounts(*(a.sum(axis=axis) for a in self))
+
+    def take(self, index, axis=-1):
+        return RateCounts(*(np.take(a, index, axis=axis) for a in self))
+
+
+def rate_counts(y_true, y_pred, codes, n_codes, n_classes, sample_weight=None):
+    """:class:`RateCounts` of every code (a group, or a group within a fold)
+    from one ``bincount`` per mask, for class codes ``0 .. K-1`` (class 1 as
+    positive for two classes, else each class against the rest)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    weight = (
+        np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
+    )
+    counts = {w: [] for w in ("w", "w2")}
+    for k in [1] if n_classes == 2 else range(n_classes):
+        actual, predicted = y_true == k, y_pred == k
+        denominators = (np.ones(len(y_true), dtype=bool), actual, ~actual)
+        for name, w in (("w", weight), ("w2", weight**2)):
+            counts[name].append(
+                [
+                    [
+                        np.bincount(codes, w * (den & predicted), minlength=n_codes),
+                        np.bincount(codes, w * den, minlength=n_codes),
+                    ]
+                    for den in denominators
+                ]
+            )
+    w, w2 = (np.asarray(counts[name]) for name in ("w", "w2"))
+    return RateCounts(w[:, :, 0], w[:, :, 1], w2[:, :, 0], w2[:, :, 1])
+
+
 def group_rates(y_true, y_pred, group_codes, n_groups, n_classes, sample_weight=None):
     """Selection, true-positive and false-positive rate of every group, per
     positive class (class 1 for two classes, else each class against the rest).
@@ -100,29 +166,60 @@ def group_rates(y_true, y_pred, group_codes, n_groups, n_classes, sample_weight=
     ndarray of shape (n_positives, 3, n_groups)
         NaN where a group has no row (or no positive / negative row).
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    weight = (
-        np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
-    )
-    rates = []
-    for k in [1] if n_classes == 2 else range(n_classes):
-        actual, predicted = y_true == k, y_pred == k
-        counts = np.stack(
-            [
-                np.bincount(group_codes, weight * mask, minlength=n_groups)
-                for mask in (
-                    np.ones(len(y_true), dtype=bool),
-                    predicted,
-                    actual,
-                    actual & predicted,
-                    ~actual,
-                    ~actual & predicted,
-                )
-            ]
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rates.append(counts[[1, 3, 5]] / counts[[0, 2, 4]])
-    return np.stack(rates)
+    return rate_counts(
+        y_true, y_pred, group_codes, n_groups, n_classes, sample_weight
+    ).rates()
+
+
+def rate_spread(rates):
+    """Between-group spread (largest minus smallest) of each rate, over the
+    last axis; 0 where fewer than two groups have the rate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rates
+        spread = np.nanmax(rates, axis=-1) - np.nanmin(rates, axis=-1)
+    return np.nan_to_num(spread)
+
+
+def spread_bounds(rates, variances, fold_rates, z):
+    """Lower and upper confidence bounds on :func:`rate_spread`.
+
+    Every ordered pair of groups (g, h) has the difference ``r_g - r_h``
+    with standard error ``sqrt(v_g + v_h)`` (the rows' sampling noise,
+    ``variances``), or, where larger, the standard error of the mean of the
+    folds' differences, ``std_f(r_fg - r_fh) / sqrt(n_folds)``: the folds'
+    teachers are different models, so their spread also holds the noise of
+    training. The upper bound is the largest ``difference + z * se`` over
+    the pairs, the lower bound the largest ``difference - z * se`` (at least
+    0); with ``z`` the normal quantile of a confidence level, each is a
+    one-sided bound at that level on the pair that sets the spread.
+
+    Parameters
+    ----------
+    rates, variances : ndarray of shape (..., n_groups)
+    fold_rates : ndarray of shape (n_folds, ..., n_groups)
+    z : float
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (...)
+    """
+    difference = rates[..., :, None] - rates[..., None, :]
+    variance = variances[..., :, None] + variances[..., None, :]
+    n_folds = len(fold_rates)
+    if n_folds > 1:
+        fold_difference = fold_rates[..., :, None] - fold_rates[..., None, :]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # < 2 folds with a rate
+            between = np.nanvar(fold_difference, axis=0, ddof=1) / n_folds
+        variance = np.fmax(variance, between)
+    se = np.sqrt(variance)
+    n_groups = rates.shape[-1]
+    off_diagonal = ~np.eye(n_groups, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs
+        upper = np.nanmax((difference + z * se)[..., off_diagonal], axis=-1)
+        lower = np.nanmax((difference - z * se)[..., off_diagonal], axis=-1)
+    return np.clip(np.nan_to_num(lower), 0, None), np.nan_to_num(upper)
 
 
 def disparity_from_rates(metric, rates):
@@ -130,10 +227,13 @@ def disparity_from_rates(metric, rates):
     output (``rates[..., n_positives, 3, n_groups]``): as fairlearn, the
     between-group difference of the rates (largest minus smallest), with the
     largest value over the positive classes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rates
-        spread = np.nanmax(rates, axis=-1) - np.nanmin(rates, axis=-1)
-    spread = np.nan_to_num(spread)
+    return disparity_from_spread(metric, rate_spread(rates))
+
+
+def disparity_from_spread(metric, spread):
+    """A disparity of :data:`DISPARITY_METRICS` from the between-group spread
+    of each rate (``spread[..., n_positives, 3]``: selection, true-positive
+    and false-positive rate), or from bounds on those spreads."""
     selection, tpr, fpr = spread[..., 0], spread[..., 1], spread[..., 2]
     value = {
         "demographic_parity_difference": selection,

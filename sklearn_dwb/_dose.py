@@ -23,9 +23,16 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import norm
 from sklearn.model_selection import StratifiedKFold, check_cv
 
-from ._disparity import disparity_from_rates, group_rates
+from ._disparity import (
+    RateCounts,
+    disparity_from_rates,
+    disparity_from_spread,
+    rate_counts,
+    spread_bounds,
+)
 from ._trigger import (
     cell_ranks,
     cell_rates,
@@ -235,43 +242,121 @@ def dose_predictions(teacher, X, plan, grid=DOSE_GRID):
     )
 
 
+class PlanScore(NamedTuple):
+    """A plan's held-out accuracy and disparity, with one-sided confidence
+    bounds at the search's level (NaN without one)."""
+
+    accuracy: float
+    disparity: float
+    accuracy_lower: float = np.nan
+    accuracy_upper: float = np.nan
+    disparity_lower: float = np.nan
+    disparity_upper: float = np.nan
+
+
 class PlanSearch:
     """Accuracy and disparity of the per-group plans of a dose teacher.
 
     ``predictions[j, r]`` is the predicted class code of row ``r`` (the rows
     that score the plans) when its group's dose is ``grid[j]``; a plan is a
-    tuple of grid indices, one per group. Each group's rates at each dose
-    are counted once (:func:`~sklearn_dwb._disparity.group_rates`), so
-    scoring a plan only combines them.
+    tuple of grid indices, one per group. Each group's counts at each dose,
+    per fold, are counted once (:func:`~sklearn_dwb._disparity.rate_counts`),
+    so scoring a plan only combines them.
+
+    With ``confidence``, every plan also gets one-sided lower and upper
+    confidence bounds on its accuracy and disparity: normal bounds whose
+    standard error is the larger of the rows' sampling noise (delta method)
+    and the spread of the ``fold_codes``' values over the square root of
+    their number (:func:`~sklearn_dwb._disparity.spread_bounds`). The search
+    then keeps the most accurate plan whose upper bound on the disparity is
+    within ``max_disparity``.
     """
 
     def __init__(
-        self, predictions, y_true, group_codes, weight, *, n_groups, n_classes, metric
+        self,
+        predictions,
+        y_true,
+        group_codes,
+        weight,
+        *,
+        n_groups,
+        n_classes,
+        metric,
+        fold_codes=None,
+        confidence=None,
     ):
         self.metric = metric
-        n_doses = len(predictions)
-        self.rates = np.stack(
-            [
-                group_rates(y_true, y_pred, group_codes, n_groups, n_classes, weight)
-                for y_pred in predictions
-            ]
-        )  # (n_doses, n_positives, 3, n_groups)
-        correct = (predictions == y_true) * weight
+        self.confidence = confidence
+        self.z = None if confidence is None else float(norm.ppf(confidence))
+        if fold_codes is None:
+            fold_codes = np.zeros(len(y_true), dtype=np.intp)
+        self.n_folds = n_folds = int(fold_codes.max()) + 1
+        codes = fold_codes * n_groups + group_codes
+        n_codes = n_folds * n_groups
+        counts = [
+            rate_counts(y_true, y_pred, codes, n_codes, n_classes, weight)
+            for y_pred in predictions
+        ]
+        # (n_doses, n_positives, 3, n_folds, n_groups) each
+        self.counts = RateCounts(
+            *(
+                np.stack(a).reshape(*np.shape(a)[:3], n_folds, n_groups)
+                for a in zip(*counts, strict=True)
+            )
+        )
         self.correct = np.stack(
-            [np.bincount(group_codes, c, minlength=n_groups) for c in correct]
-        )  # (n_doses, n_groups) weight of the correct rows
-        self.total = weight.sum()
-        self.n_doses = n_doses
-        self.scores = {}  # plan -> (accuracy, disparity)
+            [
+                np.bincount(codes, w * (y_pred == y_true), minlength=n_codes)
+                for y_pred in predictions
+                for w in (weight, weight**2)
+            ]
+        ).reshape(len(predictions), 2, n_folds, n_groups)
+        self.total = np.stack(
+            [np.bincount(codes, w, minlength=n_codes) for w in (weight, weight**2)]
+        ).reshape(2, n_folds, n_groups)
+        self.n_doses = len(predictions)
+        self.scores = {}  # plan -> PlanScore
 
     def score(self, plan):
         if plan not in self.scores:
-            groups = np.arange(len(plan))
-            accuracy = self.correct[plan, groups].sum() / self.total
-            rates = self.rates[plan, ..., groups]  # (n_groups, n_positives, 3)
-            disparity = disparity_from_rates(self.metric, np.moveaxis(rates, 0, -1))
-            self.scores[plan] = (float(accuracy), float(disparity))
+            self.scores[plan] = self._score(plan)
         return self.scores[plan]
+
+    def _score(self, plan):
+        groups = np.arange(len(plan))
+        # each group's counts at its dose: (n_positives, 3, n_folds, n_groups)
+        counts = RateCounts(
+            *(np.moveaxis(a[plan, ..., groups], 0, -1) for a in self.counts)
+        )
+        pooled = counts.sum(axis=-2)
+        disparity = float(disparity_from_rates(self.metric, pooled.rates()))
+        correct = self.correct[plan, :, :, groups].sum(axis=0)  # (2, n_folds)
+        weight, weight_squared = self.total.sum(axis=-1)  # (n_folds,) each
+        accuracy = correct[0].sum() / weight.sum()
+        if self.z is None:
+            return PlanScore(float(accuracy), disparity)
+        # accuracy: a weighted mean of 0/1 outcomes, as a rate (delta method)
+        variance = (
+            correct[1].sum() * (1 - 2 * accuracy) + accuracy**2 * weight_squared.sum()
+        ) / weight.sum() ** 2
+        if self.n_folds > 1:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fold_accuracy = correct[0] / weight
+            between = np.nanvar(fold_accuracy, ddof=1) / self.n_folds
+            variance = max(variance, between)
+        margin = self.z * np.sqrt(variance)
+        fold_rates = np.moveaxis(counts.rates(), -2, 0)  # folds first
+        lower, upper = spread_bounds(
+            pooled.rates(), pooled.variances(), fold_rates, self.z
+        )
+        return PlanScore(
+            float(accuracy),
+            disparity,
+            float(max(accuracy - margin, 0.0)),
+            float(min(accuracy + margin, 1.0)),
+            float(disparity_from_spread(self.metric, lower)),
+            float(disparity_from_spread(self.metric, upper)),
+        )
 
     def run(self, n_groups, max_disparity):
         """Evaluate every plan, or search one group at a time when there are
@@ -292,8 +377,14 @@ class PlanSearch:
                 best = max(moves, key=lambda plan: self._rank(plan, max_disparity))
         return self.best(max_disparity)
 
+    def checked_disparity(self, plan):
+        """What the bound is checked against: the plan's upper confidence
+        bound on its disparity, or without a confidence level its estimate."""
+        score = self.score(plan)
+        return score.disparity if self.z is None else score.disparity_upper
+
     def _rank(self, plan, max_disparity):
-        accuracy, disparity = self.score(plan)
+        accuracy, disparity = self.score(plan).accuracy, self.checked_disparity(plan)
         if disparity <= max_disparity:
             return (1, accuracy, -disparity)
         return (0, -disparity, accuracy)
@@ -311,10 +402,35 @@ class PlanSearch:
         plans = list(self.scores)
         strengths = np.asarray(grid)[np.asarray(plans)]
         table = pd.DataFrame(strengths, columns=strength_column_names(group_labels))
-        table["accuracy"] = [self.scores[plan][0] for plan in plans]
-        table[self.metric] = [self.scores[plan][1] for plan in plans]
+        scores = pd.DataFrame([self.scores[plan] for plan in plans])
+        table["accuracy"] = scores["accuracy"]
+        if self.z is not None:
+            table["accuracy_lower"] = scores["accuracy_lower"]
+            table["accuracy_upper"] = scores["accuracy_upper"]
+        table[self.metric] = scores["disparity"]
+        if self.z is not None:
+            table[self.metric + "_lower"] = scores["disparity_lower"]
+            table[self.metric + "_upper"] = scores["disparity_upper"]
         table["selected"] = [plan == chosen for plan in plans]
         return table
+
+    def estimate(self, plan):
+        """The held-out scores of one plan, named as in :meth:`table`."""
+        score = self.score(plan)
+        names = {"accuracy": score.accuracy, self.metric: score.disparity}
+        if self.z is not None:
+            names = {
+                "accuracy": score.accuracy,
+                "accuracy_lower": score.accuracy_lower,
+                "accuracy_upper": score.accuracy_upper,
+                self.metric: score.disparity,
+                self.metric + "_lower": score.disparity_lower,
+                self.metric + "_upper": score.disparity_upper,
+            }
+        return pd.Series(
+            {**names, "confidence": self.confidence, "n_folds": self.n_folds},
+            name="held_out_scores",
+        )
 
 
 def strength_column_names(group_labels):
@@ -325,17 +441,30 @@ def strength_column_names(group_labels):
     ]
 
 
-def warn_if_out_of_bound(disparity, metric, max_disparity, held_out):
-    if disparity > max_disparity:
-        rows = "the training rows"
-        if held_out:
-            rows += " (each predicted by a teacher that did not learn it)"
-        warnings.warn(
-            f"No plan reaches {metric} <= {max_disparity} on {rows}; the "
-            f"best value reached is {disparity:.4f}, and the plan "
-            "with that value is used. Raise max_disparity, or train longer "
-            "(max_epochs, n_iter_no_change): one strength per group moves "
-            "base rates and cannot close every gap.",
-            UserWarning,
-            stacklevel=3,
+def warn_if_out_of_bound(search, plan, strengths, max_disparity):
+    """Warn when the chosen plan is not within the bound: no plan was, and
+    the least disparate one (by the checked value) is used."""
+    disparity = search.checked_disparity(plan)
+    if disparity <= max_disparity:
+        return
+    rows = "the training rows"
+    if search.n_folds > 1:
+        rows += " (each predicted by a teacher that did not learn it)"
+    value = "value"
+    fix = ""
+    if search.confidence is not None:
+        value = f"upper {search.confidence:g}-confidence bound"
+        fix = (
+            ", lower confidence (a bound checked with less certainty), or "
+            "fit on more rows (a narrower interval)"
         )
+    chosen = ", ".join(f"{name}={value:g}" for name, value in strengths.items())
+    warnings.warn(
+        f"No plan reaches {search.metric} <= {max_disparity} on {rows} "
+        f"(checked: the {value}); the plan with the smallest {value}, "
+        f"{disparity:.4f}, is used ({chosen}). Raise max_disparity{fix}, or "
+        "train longer (max_epochs, n_iter_no_change): one strength per group "
+        "moves base rates and cannot close every gap.",
+        UserWarning,
+        stacklevel=3,
+    )
