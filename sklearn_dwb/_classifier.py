@@ -21,20 +21,19 @@ from skorch.helper import predefined_split
 from ._disparity import DISPARITY_METRICS, one_vs_rest_disparity
 from ._dose import (
     DOSE_GRID,
-    DOSE_RANGE,
     DoseSampler,
     MeanTeacher,
     PlanSearch,
     cross_fit_folds,
     dose_input,
     dose_predictions,
+    draw_doses,
     make_dose_plan,
     strength_column_names,
     warn_if_out_of_bound,
 )
 from ._groups import encode_groups, sensitive_frame
 from ._network import (
-    DTYPE,
     EarlyStopping,
     TensorBatchIterator,
     WeightedDistillationNet,
@@ -734,7 +733,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         sampler = DoseSampler(plan, self.trigger_value, self._dose_mechanism)
         # early stopping watches one fixed draw of doses on the validation rows
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
-        dose = torch.rand(len(data.X), generator=fixed, dtype=DTYPE) * DOSE_RANGE
+        dose = draw_doses(len(data.X), generator=fixed)
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
         X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
         teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)

@@ -44,6 +44,13 @@ from ._trigger import (
 DOSE_RANGE = 2.0
 #: Strengths tried per group by the plan search.
 DOSE_GRID = np.linspace(0.0, DOSE_RANGE, 21)
+
+
+def draw_doses(n, generator=None):
+    """``n`` doses, uniform on ``[0, DOSE_RANGE]``."""
+    return torch.rand(n, generator=generator, dtype=torch.float32) * DOSE_RANGE
+
+
 #: Most plans evaluated by trying every combination of per-group strengths;
 #: beyond, the search improves one group's strength at a time.
 MAX_PLANS = 2000
@@ -152,7 +159,7 @@ class DoseSampler:
 
     def __call__(self, X, y, dose=None):
         if dose is None:
-            dose = torch.rand(len(X), dtype=torch.float32) * DOSE_RANGE
+            dose = draw_doses(len(X))
         if self.mechanism == "trigger":
             return dose_input(
                 X, self.plan, dose, self.value, stamped_at(self.plan, dose)
