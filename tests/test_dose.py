@@ -343,3 +343,147 @@ def test_cv_errors_name_the_fix_and_leave_the_estimator_unfitted(fast_params):
     with pytest.raises(ValueError, match="hold out every row exactly once"):
         clf.fit(X, y, sensitive_features=groups)
     assert not hasattr(clf, "student_")
+
+
+# ------------------------------------------------------- confidence bounds
+def _simulated_search(rng, n_rows, tpr, fpr, fold_noise=0.0, n_folds=5):
+    """A one-plan search on held-out predictions drawn with known population
+    rates per group (group 1's rates shifted by ``fold_noise`` per fold, as
+    fold teachers that differ), and the population's accuracy and EOD."""
+    groups = rng.integers(0, 2, n_rows)
+    y = (rng.random(n_rows) < 0.4).astype(int)
+    folds = rng.permutation(np.arange(n_rows) % n_folds)
+    shift = rng.normal(0.0, fold_noise, n_folds)[folds] * groups
+    rate = np.where(y == 1, np.take(tpr, groups), np.take(fpr, groups)) + shift
+    y_pred = (rng.random(n_rows) < rate).astype(int)
+    search = PlanSearch(
+        y_pred[None, :],
+        y,
+        groups,
+        np.ones(n_rows),
+        n_groups=2,
+        n_classes=2,
+        metric="equalized_odds_difference",
+        fold_codes=folds,
+        confidence=0.9,
+    )
+    return search.score((0, 0))
+
+
+def test_confidence_bounds_cover_the_population_at_their_level():
+    """Each one-sided 0.9 bound holds in at least 0.9 of 400 seeded
+    simulations, less 0.045 (three binomial standard errors of a 0.9 share
+    over 400), and in at most 0.98: the standard error is the larger of the
+    sampling noise and the folds' spread, two estimates of the same noise
+    here, so the bounds are a little conservative when the folds agree."""
+    rng = np.random.default_rng(0)
+    tpr, fpr = np.array([0.70, 0.76]), np.array([0.20, 0.22])
+    true_eod = 0.06  # the TPR gap; the FPR gap is 0.02
+    true_accuracy = 0.4 * tpr.mean() + 0.6 * (1 - fpr.mean())
+    scores = [_simulated_search(rng, 2000, tpr, fpr) for _ in range(400)]
+    upper = np.mean([s.disparity_upper >= true_eod for s in scores])
+    lower = np.mean([s.disparity_lower <= true_eod for s in scores])
+    acc_upper = np.mean([s.accuracy_upper >= true_accuracy for s in scores])
+    acc_lower = np.mean([s.accuracy_lower <= true_accuracy for s in scores])
+    for share in (upper, lower, acc_upper, acc_lower):
+        assert 0.9 - 0.045 <= share <= 0.98
+    # the interval is about 2 x 1.28 standard errors of the TPR gap wide
+    se = np.sqrt(2 * 0.73 * 0.27 / 400)  # 400 positives per group
+    width = np.median([s.disparity_upper - s.disparity_lower for s in scores])
+    assert width == pytest.approx(2 * 1.2816 * se, rel=0.2)
+
+
+def test_folds_that_disagree_widen_the_bound():
+    """Fold teachers that differ (a model-to-model spread of 0.1 in a
+    group's rates) widen the upper bound beyond the rows' sampling noise."""
+    tpr, fpr = np.array([0.70, 0.76]), np.array([0.20, 0.22])
+    margins = {}
+    for noise in (0.0, 0.1):
+        rng = np.random.default_rng(1)
+        scores = [_simulated_search(rng, 2000, tpr, fpr, noise) for _ in range(50)]
+        margins[noise] = np.median([s.disparity_upper - s.disparity for s in scores])
+    assert margins[0.1] > 1.3 * margins[0.0]
+
+
+def test_confidence_checks_the_upper_bound_against_max_disparity(
+    biased_task, fast_params
+):
+    X, y, groups = biased_task
+    metric = "demographic_parity_difference"
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.04,
+        confidence=0.8,
+        **fast_params,
+    ).fit(X, y, sensitive_features=groups)
+    search = clf.plan_search_
+    assert list(search.columns[2:]) == [
+        "accuracy",
+        "accuracy_lower",
+        "accuracy_upper",
+        metric,
+        metric + "_lower",
+        metric + "_upper",
+        "selected",
+    ]
+    assert (search[metric + "_lower"] <= search[metric]).all()
+    assert (search[metric] <= search[metric + "_upper"]).all()
+    assert (search["accuracy_lower"] <= search["accuracy"]).all()
+    chosen = search[search["selected"]].iloc[0]
+    assert chosen[metric + "_upper"] <= 0.04
+    within = search[search[metric + "_upper"] <= 0.04]
+    assert chosen["accuracy"] == within["accuracy"].max()
+    # some plans are within the bound by their estimate, not their upper bound
+    assert (search[metric] <= 0.04).sum() > len(within)
+    scores = clf.held_out_scores_
+    assert scores["confidence"] == 0.8 and scores["n_folds"] == 5
+    for name in chosen.index.drop(["strength[0]", "strength[1]", "selected"]):
+        assert scores[name] == chosen[name]
+    # without a confidence level: point estimates, and no bound columns
+    clf.set_params(confidence=None).fit(X, y, sensitive_features=groups)
+    assert metric + "_upper" not in clf.plan_search_.columns
+    assert list(clf.held_out_scores_.index) == [
+        "accuracy",
+        metric,
+        "confidence",
+        "n_folds",
+    ]
+
+
+def test_no_upper_bound_within_the_bound_warns_and_names_the_plan(
+    biased_task, fast_params
+):
+    X, y, groups = biased_task
+    metric = "equalized_odds_difference"
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.01,
+        confidence=0.95,
+        **fast_params,
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"\(checked: the upper 0.95-confidence bound\); the plan with the "
+        r"smallest upper 0.95-confidence bound, 0\.\d+, is used \(strength\[0\]="
+        r"[\d.]+, strength\[1\]=[\d.]+\)\. Raise max_disparity, lower confidence",
+    ):
+        clf.fit(X, y, sensitive_features=groups)
+    search = clf.plan_search_
+    chosen = search[search["selected"]].iloc[0]
+    assert chosen[metric + "_upper"] == search[metric + "_upper"].min()
+    assert chosen[metric + "_upper"] > 0.01
+    np.testing.assert_array_equal(
+        clf.trigger_strength_.to_numpy(), chosen[["strength[0]", "strength[1]"]]
+    )
+
+
+def test_confidence_is_validated(biased_data):
+    X, y, groups = biased_data
+    for bad in (0.3, 1.0, "0.9"):
+        clf = BackdoorDebiasClassifier(
+            trigger_strength="auto", max_disparity=0.1, confidence=bad
+        )
+        with pytest.raises(ValueError, match="'confidence' parameter"):
+            clf.fit(X, y, sensitive_features=groups)
