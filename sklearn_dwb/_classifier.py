@@ -200,6 +200,23 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         resolve it (on Adult, about 120 women earn over 50K in that split,
         so each group's true-positive rate is known to about +-0.045).
         Ignored unless ``trigger_strength="auto"``.
+    confidence : float in [0.5, 1) or None, default=None
+        With ``trigger_strength="auto"`` and ``max_disparity``: check the
+        bound against each plan's upper ``confidence`` bound on its held-out
+        disparity instead of its point estimate, so that the chosen plan is
+        within the bound with that confidence. If no plan's upper bound is
+        within it, the plan with the smallest upper bound is used, with a
+        warning that names it. Every plan of ``plan_search_`` then has
+        one-sided lower and upper bounds at this level on its accuracy and
+        disparity: normal bounds whose standard error is the larger of the
+        rows' sampling noise (delta method on each group's rates) and the
+        spread of the ``cv`` folds' values over the square root of their
+        number (the folds' teachers are different models, so their spread
+        holds the noise of training too); a disparity's bound is taken on
+        the pair of groups that sets it. The bounds cover sampling noise and
+        the training noise the folds show, not a shift between the training
+        data and the data the model meets later. None: the point estimate
+        is checked, and no bounds are computed.
     cv : int, cross-validation splitter, iterable or None, default=5
         Cross-fitting of the plan search (``trigger_strength="auto"`` with
         ``max_disparity``): the rows are split into ``cv`` folds (shuffled,
@@ -302,7 +319,16 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         ``accuracy`` and ``auto_metric`` on clean rows (without
         ``max_disparity`` on the validation rows; with it on every row, each
         predicted by the teacher of the folds that left it out, see ``cv``),
+        with ``confidence`` their one-sided bounds (``accuracy_lower``,
+        ``accuracy_upper``, ``<auto_metric>_lower``, ``<auto_metric>_upper``),
         and which plan was ``selected``.
+    held_out_scores_ : pandas.Series
+        With ``trigger_strength="auto"`` and ``max_disparity``: what the
+        chosen plan scored on held-out predictions, i.e. what to expect of
+        the model on new data from the same distribution: ``accuracy`` and
+        ``<auto_metric>``, with ``confidence`` their lower and upper bounds,
+        then ``confidence`` and ``n_folds`` (1 with ``cv=None``, where the
+        scores are in-sample and optimistic).
     groups_ : ndarray of shape (n_groups,)
         Group labels (tuples for several sensitive features).
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
