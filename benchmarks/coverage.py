@@ -7,7 +7,9 @@ Synthetic study: for every seed, ``make_biased_classification`` draws
 0.95), ``BackdoorDebiasClassifier(trigger_strength="auto", ...)`` is fitted
 on the training rows with the seed as ``random_state``, and its student is
 scored on the population. A fit *covers* when its population disparity is
-within the bound. Every fit is one row of ``benchmarks/results/coverage.csv``
+within the bound; a fit *claims* the bound when it does not warn that no
+plan reaches it (``held_out_scores_``, the value checked, is then within the
+bound). Every fit is one row of ``benchmarks/results/coverage.csv``
 (resumable: rows already there are not fitted again); the summary (share of
 fits within the bound and mean accuracy, per bound and confidence) goes to
 ``benchmarks/results/coverage.json``.
@@ -77,6 +79,7 @@ def fit_and_score(seed, metric, confidence, args):
     rates = group_rates(y_pop, y_pred, g_pop, 2, 2)
     scores = model.held_out_scores_
     return {
+        "scored": scores["scored"],
         "seed": seed,
         "metric": metric,
         "bound": BOUNDS[metric],
@@ -94,8 +97,12 @@ def fit_and_score(seed, metric, confidence, args):
 
 
 def summarise(table):
+    covered = table["population_disparity"] <= table["bound"]
+    claimed = ~table["no_plan_within"].astype(bool)
     table = table.assign(
-        covered=table["population_disparity"] <= table["bound"],
+        covered=covered,
+        claimed=claimed,
+        claimed_within=covered & claimed,
         confidence=table["confidence"].fillna(-1),
     )
     summary = (
@@ -108,8 +115,13 @@ def summarise(table):
             mean_disparity=("population_disparity", "mean"),
             p90_disparity=("population_disparity", lambda d: d.quantile(0.9)),
             no_plan_within=("no_plan_within", "sum"),
+            claimed=("claimed", "sum"),
+            claimed_within=("claimed_within", "sum"),
         )
         .reset_index()
+    )
+    summary["share_within_when_claimed"] = (
+        summary["claimed_within"] / summary["claimed"]
     )
     summary["confidence"] = summary["confidence"].map(
         lambda c: "None" if c < 0 else f"{c:g}"

@@ -64,6 +64,8 @@ from .utils._validation import (
 _FUSED_ADAMW = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 # Strengths tried by trigger_strength="auto" (one teacher fit each).
 _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# Most students distilled by the search for a bound (see _fit_for_bound).
+_MAX_STUDENTS = 3
 # Below this median flip rate the teacher is reported as not having learned
 # its triggers (the bias then stays on the group).
 _WEAK_TRIGGER_FLIP_RATE = 0.5
@@ -591,9 +593,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         template = self._template_net(len(data.classes), device)
         fit = (template, data, seeds, train_rows, valid_rows)
 
-        # steps 1 to 3: bias matrix, trigger plan and teacher
+        # steps 1 to 3: bias matrix, trigger plan and teacher (for a bound:
+        # every plan at once, and step 4 with students checked against it)
+        student, scores = None, None
         if auto and self.max_disparity is not None:
-            chosen, search = self._fit_dose_teacher(*fit)  # every plan at once
+            chosen, student, search, scores = self._fit_for_bound(*fit)
         elif auto:
             chosen, search = self._fit_strengths(_AUTO_STRENGTHS, *fit)
         else:
@@ -604,15 +608,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         response = self._trigger_response(chosen, data, seeds.stamp_seed)
 
         # step 4: the student, distilled from the teacher on clean rows
-        student = chosen.teacher  # nothing stamped: a plain network already
-        if not chosen.plain:
+        if student is None:
+            student = chosen.teacher  # nothing stamped: a plain network already
+        if not chosen.plain and student is chosen.teacher:
             student = self._distil_student(
                 template, data, chosen, seeds.student_seed, train_rows, valid_rows
             )
 
-        scores = None
-        if isinstance(search, tuple):  # the plan search for a bound
-            search, scores = search
         self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
@@ -706,10 +708,19 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         search = self._strength_search(candidates, data, valid_rows)
         return candidates[int(np.flatnonzero(search["selected"])[0])], search
 
-    def _fit_dose_teacher(self, template, data, seeds, train_rows, valid_rows):
-        """Steps 1 to 3 for every per-group plan at once (see ``_dose``):
-        dose teachers cross-fitted on folds of the rows, then the plan search
-        on the predictions of each row by the teacher that did not learn it."""
+    def _fit_for_bound(self, template, data, seeds, train_rows, valid_rows):
+        """Steps 1 to 4 for ``max_disparity`` (see ``_dose``): dose teachers
+        cross-fitted on folds of the rows, the plan search on the predictions
+        of each row by the teacher that did not learn it, then the student
+        at the best plan, checked against the bound.
+
+        The check scores the student on the training rows: with ``cv`` folds
+        and ``distill_weight=1`` it learned only the held-out predictions of
+        teachers, never a label, so its scores there are what new rows would
+        show. A student outside the bound recalibrates the search (every
+        plan's rates are shifted by what the student showed against its
+        plan's) and the next plan's student is distilled, at most
+        :data:`_MAX_STUDENTS` in all."""
         plan = make_dose_plan(
             group_codes=data.group_codes,
             class_codes=data.y_codes,
@@ -739,17 +750,52 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             fold_codes=fold_codes,
             confidence=self.confidence,
         )
+        check = len(folds) > 1 and self.distill_weight == 1
         best = search.run(plan.n_groups, self.max_disparity)
-        strengths = DOSE_GRID[list(best)]
+        tried = {}  # plan -> (candidate, student, score)
+        while best is not None:
+            strengths = DOSE_GRID[list(best)]
+            candidate = self._dose_candidate(
+                teachers, folds, plan, strengths, data, seeds
+            )
+            student = self._distil_student(
+                template, data, candidate, seeds.student_seed, train_rows, valid_rows
+            )
+            if not check:
+                tried[best] = (candidate, student, search.score(best))
+                break
+            y_pred = student.forward(data.X, device="cpu").argmax(dim=1).numpy()
+            score, rates = search.score_model(y_pred)
+            tried[best] = (candidate, student, score)
+            within = search.checked_value(score) <= self.max_disparity
+            if within or len(tried) == _MAX_STUDENTS:
+                break
+            search.recalibrate(best, rates)
+            best = search.run(plan.n_groups, self.max_disparity, exclude=tried)
+        chosen = _most_accurate_within(tried, search, self.max_disparity)
+        candidate, student, score = tried[chosen]
         warn_if_out_of_bound(
             search,
-            best,
-            dict(zip(strength_column_names(data.group_labels), strengths, strict=True)),
+            score,
+            dict(
+                zip(
+                    strength_column_names(data.group_labels),
+                    DOSE_GRID[list(chosen)],
+                    strict=True,
+                )
+            ),
             self.max_disparity,
+            student=check,
         )
-        chosen = self._dose_candidate(teachers, folds, plan, strengths, data, seeds)
-        table = search.table(DOSE_GRID, data.group_labels, best)
-        return chosen, (table, search.estimate(best))
+        checked = {p: t[2] for p, t in tried.items()} if check else None
+        table = search.table(DOSE_GRID, data.group_labels, chosen, checked)
+        if check:
+            source = "student on the training rows (their labels unseen)"
+        elif len(folds) > 1:
+            source = "teachers on held-out rows"
+        else:
+            source = "teacher on its training rows (in-sample)"
+        return candidate, student, table, search.estimate(score, source)
 
     def _train_dose_teachers(
         self, template, data, plan, folds, seeds, train_rows, valid_rows
@@ -1089,3 +1135,16 @@ def _as_tensors(labels):
 
 def _as_arrays(labels):
     return {key: np.asarray(value) for key, value in labels.items()}
+
+
+def _most_accurate_within(tried, search, max_disparity):
+    """Of the plans whose students were scored, the most accurate within the
+    bound; if none is, the one with the smallest checked disparity."""
+    within = [
+        plan
+        for plan, (_, _, score) in tried.items()
+        if search.checked_value(score) <= max_disparity
+    ]
+    if within:
+        return max(within, key=lambda plan: tried[plan][2].accuracy)
+    return min(tried, key=lambda plan: search.checked_value(tried[plan][2]))

@@ -322,6 +322,10 @@ class PlanSearch:
             [np.bincount(codes, w, minlength=n_codes) for w in (weight, weight**2)]
         ).reshape(2, n_folds, n_groups)
         self.n_doses = len(predictions)
+        self.scoring_rows = (y_true, group_codes, weight, n_groups, n_classes)
+        # what the students checked so far showed against their plans' rates
+        # (see recalibrate): added to every plan's pooled rates
+        self.offset = 0.0
         self.scores = {}  # plan -> PlanScore
 
     def score(self, plan):
@@ -336,7 +340,8 @@ class PlanSearch:
             *(np.moveaxis(a[plan, ..., groups], 0, -1) for a in self.counts)
         )
         pooled = counts.sum(axis=-2)
-        disparity = float(disparity_from_rates(self.metric, pooled.rates()))
+        rates = pooled.rates() + self.offset
+        disparity = float(disparity_from_rates(self.metric, rates))
         correct = self.correct[plan, :, :, groups].sum(axis=0)  # (2, n_folds)
         weight, weight_squared = self.total.sum(axis=-1)  # (n_folds,) each
         accuracy = correct[0].sum() / weight.sum()
@@ -353,9 +358,7 @@ class PlanSearch:
             variance = max(variance, between)
         margin = self.z * np.sqrt(variance)
         fold_rates = np.moveaxis(counts.rates(), -2, 0)  # folds first
-        lower, upper = spread_bounds(
-            pooled.rates(), pooled.variances(), fold_rates, self.z
-        )
+        lower, upper = spread_bounds(rates, pooled.variances(), fold_rates, self.z)
         return PlanScore(
             float(accuracy),
             disparity,
@@ -365,13 +368,49 @@ class PlanSearch:
             float(disparity_from_spread(self.metric, upper)),
         )
 
-    def run(self, n_groups, max_disparity):
+    def plan_rates(self, plan):
+        """A plan's pooled rates, before any recalibration:
+        ``(n_positives, 3, n_groups)``."""
+        groups = np.arange(len(plan))
+        counts = RateCounts(
+            *(np.moveaxis(a[plan, ..., groups], 0, -1) for a in self.counts)
+        )
+        return counts.sum(axis=-2).rates()
+
+    def score_model(self, y_pred):
+        """The scores of one model's predictions of the scoring rows, with
+        bounds from the rows' sampling noise alone (the model is fixed), and
+        its rates."""
+        y_true, group_codes, weight, n_groups, n_classes = self.scoring_rows
+        single = PlanSearch(
+            y_pred[None, :],
+            y_true,
+            group_codes,
+            weight,
+            n_groups=n_groups,
+            n_classes=n_classes,
+            metric=self.metric,
+            confidence=self.confidence,
+        )
+        plan = (0,) * n_groups
+        return single.score(plan), single.plan_rates(plan)
+
+    def recalibrate(self, plan, model_rates):
+        """Shift every plan's rates by what a model distilled at ``plan``
+        showed against the plan's own rates, and score the plans again."""
+        if not hasattr(self, "held_out_scores"):
+            self.held_out_scores = dict(self.scores)  # the teachers' own
+        offset = model_rates - self.plan_rates(plan)
+        self.offset = np.nan_to_num(offset)
+        self.scores = {}
+
+    def run(self, n_groups, max_disparity, exclude=()):
         """Evaluate every plan, or search one group at a time when there are
         more than :data:`MAX_PLANS`; return the best plan for the bound."""
         if self.n_doses**n_groups <= MAX_PLANS:
             for plan in itertools.product(range(self.n_doses), repeat=n_groups):
                 self.score(plan)
-            return self.best(max_disparity)
+            return self.best(max_disparity, exclude)
         best = max(
             ((j,) * n_groups for j in range(self.n_doses)),
             key=lambda plan: self._rank(plan, max_disparity),
@@ -382,13 +421,12 @@ class PlanSearch:
                     best[:group] + (j,) + best[group + 1 :] for j in range(self.n_doses)
                 ]
                 best = max(moves, key=lambda plan: self._rank(plan, max_disparity))
-        return self.best(max_disparity)
+        return self.best(max_disparity, exclude)
 
     def checked_disparity(self, plan):
         """What the bound is checked against: the plan's upper confidence
         bound on its disparity, or without a confidence level its estimate."""
-        score = self.score(plan)
-        return score.disparity if self.z is None else score.disparity_upper
+        return self.checked_value(self.score(plan))
 
     def _rank(self, plan, max_disparity):
         accuracy, disparity = self.score(plan).accuracy, self.checked_disparity(plan)
@@ -396,47 +434,77 @@ class PlanSearch:
             return (1, accuracy, -disparity)
         return (0, -disparity, accuracy)
 
-    def best(self, max_disparity):
+    def best(self, max_disparity, exclude=()):
         """The most accurate plan within the bound (ties: the smaller
-        disparity, then the smaller strengths); if none, the least disparate."""
+        disparity, then the smaller strengths); if none, the least disparate.
+        None when every scored plan is in ``exclude``."""
+        plans = [plan for plan in self.scores if plan not in exclude]
+        if not plans:
+            return None
         return max(
-            self.scores,
+            plans,
             key=lambda plan: (*self._rank(plan, max_disparity), -sum(plan)),
         )
 
-    def table(self, grid, group_labels, chosen):
-        """``plan_search_``: one row per evaluated plan."""
-        plans = list(self.scores)
+    def table(self, grid, group_labels, chosen, checked=None):
+        """``plan_search_``: one row per evaluated plan, scored by the
+        teachers' held-out predictions (before any recalibration), with the
+        scores of the students ``checked`` (plan -> PlanScore) where a
+        student was distilled."""
+        scores = dict(getattr(self, "held_out_scores", self.scores))
+        checked = checked or {}
+        missing = [plan for plan in checked if plan not in scores]
+        if missing:  # reached only after a recalibration: score as the teachers
+            offset, self.offset = self.offset, 0.0
+            scores.update((plan, self._score(plan)) for plan in missing)
+            self.offset = offset
+        plans = list(scores)
         strengths = np.asarray(grid)[np.asarray(plans)]
         table = pd.DataFrame(strengths, columns=strength_column_names(group_labels))
-        scores = pd.DataFrame([self.scores[plan] for plan in plans])
-        table["accuracy"] = scores["accuracy"]
-        if self.z is not None:
-            table["accuracy_lower"] = scores["accuracy_lower"]
-            table["accuracy_upper"] = scores["accuracy_upper"]
-        table[self.metric] = scores["disparity"]
-        if self.z is not None:
-            table[self.metric + "_lower"] = scores["disparity_lower"]
-            table[self.metric + "_upper"] = scores["disparity_upper"]
+        values = pd.DataFrame([scores[plan] for plan in plans])
+        bounds = self.z is not None
+        table["accuracy"] = values["accuracy"]
+        if bounds:
+            table["accuracy_lower"] = values["accuracy_lower"]
+            table["accuracy_upper"] = values["accuracy_upper"]
+        table[self.metric] = values["disparity"]
+        if bounds:
+            table[self.metric + "_lower"] = values["disparity_lower"]
+            table[self.metric + "_upper"] = values["disparity_upper"]
+        if checked:
+            student = [checked.get(plan) for plan in plans]
+            table["student_accuracy"] = [
+                np.nan if s is None else s.accuracy for s in student
+            ]
+            table["student_" + self.metric] = [
+                np.nan if s is None else s.disparity for s in student
+            ]
+            if bounds:
+                table["student_" + self.metric + "_upper"] = [
+                    np.nan if s is None else s.disparity_upper for s in student
+                ]
         table["selected"] = [plan == chosen for plan in plans]
         return table
 
-    def estimate(self, plan):
-        """The held-out scores of one plan, named as in :meth:`table`."""
-        score = self.score(plan)
-        names = {"accuracy": score.accuracy, self.metric: score.disparity}
+    def checked_value(self, score):
+        """What the bound is checked against in a score: its upper bound on
+        the disparity, or without a confidence level its estimate."""
+        return score.disparity if self.z is None else score.disparity_upper
+
+    def estimate(self, score, source):
+        """A score as ``held_out_scores_``: named as in :meth:`table`."""
+        names = {"accuracy": score.accuracy}
         if self.z is not None:
-            names = {
-                "accuracy": score.accuracy,
-                "accuracy_lower": score.accuracy_lower,
-                "accuracy_upper": score.accuracy_upper,
-                self.metric: score.disparity,
-                self.metric + "_lower": score.disparity_lower,
-                self.metric + "_upper": score.disparity_upper,
-            }
+            names["accuracy_lower"] = score.accuracy_lower
+            names["accuracy_upper"] = score.accuracy_upper
+        names[self.metric] = score.disparity
+        if self.z is not None:
+            names[self.metric + "_lower"] = score.disparity_lower
+            names[self.metric + "_upper"] = score.disparity_upper
         return pd.Series(
-            {**names, "confidence": self.confidence, "n_folds": self.n_folds},
+            {**names, "confidence": self.confidence, "scored": source},
             name="held_out_scores",
+            dtype=object,
         )
 
 
@@ -448,15 +516,18 @@ def strength_column_names(group_labels):
     ]
 
 
-def warn_if_out_of_bound(search, plan, strengths, max_disparity):
-    """Warn when the chosen plan is not within the bound: no plan was, and
-    the least disparate one (by the checked value) is used."""
-    disparity = search.checked_disparity(plan)
+def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
+    """Warn when the chosen plan is not within the bound: none was, and the
+    least disparate one found (by the checked value) is used."""
+    disparity = search.checked_value(score)
     if disparity <= max_disparity:
         return
-    rows = "the training rows"
-    if search.n_folds > 1:
-        rows += " (each predicted by a teacher that did not learn it)"
+    if student:
+        where = "for the student on the training rows (whose labels it never saw)"
+    else:
+        where = "on the training rows"
+        if search.n_folds > 1:
+            where += " (each predicted by a teacher that did not learn it)"
     value = "value"
     fix = ""
     if search.confidence is not None:
@@ -467,11 +538,11 @@ def warn_if_out_of_bound(search, plan, strengths, max_disparity):
         )
     chosen = ", ".join(f"{name}={value:g}" for name, value in strengths.items())
     warnings.warn(
-        f"No plan reaches {search.metric} <= {max_disparity} on {rows} "
-        f"(checked: the {value}); the plan with the smallest {value}, "
+        f"No plan reaches {search.metric} <= {max_disparity} {where} "
+        f"(checked: the {value}); the plan with the smallest {value} found, "
         f"{disparity:.4f}, is used ({chosen}). Raise max_disparity{fix}, or "
         "train longer (max_epochs, n_iter_no_change): one strength per group "
         "moves base rates and cannot close every gap.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
