@@ -154,12 +154,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
           strength, its "dose", in [0, 2] every epoch and sees it as an
           input), one per fold of ``cv`` on the other folds; then every
           per-group plan on a 0.1 grid is scored on clean rows, each row
-          predicted by the teacher that did not learn it, and the most
-          accurate plan whose ``auto_metric`` is at most ``max_disparity``
-          is kept (if none is, the least disparate, with a warning). The
-          student is distilled from the same held-out predictions at the
-          chosen strengths. Costs about two fixed-strength fits (one with
-          ``cv=None``).
+          predicted by the teacher that did not learn it. The student is
+          distilled at the most accurate plan whose ``auto_metric`` is at
+          most ``max_disparity``, from the same held-out predictions, and
+          is then checked itself: scored on the training rows, whose labels
+          it never saw. If it misses the bound, the plans' rates are shifted
+          by what it showed and the next plan's student is distilled (at
+          most three students; if none is within the bound, the least
+          disparate, with a warning). Costs about two fixed-strength fits,
+          plus a student fit for each extra student.
         - with ``max_disparity=None``, one strength for all groups: one
           teacher for each strength in (0, 0.25, 0.5, 0.75, 1), scored on
           the held-out ``validation_fraction``, keeping the strength with the
@@ -201,24 +204,33 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         between small groups' rates, and the 10% split is too small to
         resolve it (on Adult, about 120 women earn over 50K in that split,
         so each group's true-positive rate is known to about +-0.045).
-        Ignored unless ``trigger_strength="auto"``.
+        The student that is kept is checked against the bound too: with
+        ``cv`` folds and ``distill_weight=1`` it learned only the teachers'
+        held-out predictions, never a label, so its scores on the training
+        rows are what new rows from the same distribution would show (the
+        folds' teachers are not: the student behaves like their mean, which
+        can sit several hundredths of a disparity away from each of them).
+        With ``cv=None`` or ``distill_weight < 1`` the student has seen the
+        labels, and only the plans' scores are checked. Ignored unless
+        ``trigger_strength="auto"``.
     confidence : float in [0.5, 1) or None, default=None
         With ``trigger_strength="auto"`` and ``max_disparity``: check the
-        bound against each plan's upper ``confidence`` bound on its held-out
-        disparity instead of its point estimate, so that the chosen plan is
-        within the bound with that confidence. If no plan's upper bound is
-        within it, the plan with the smallest upper bound is used, with a
-        warning that names it. Every plan of ``plan_search_`` then has
-        one-sided lower and upper bounds at this level on its accuracy and
-        disparity: normal bounds whose standard error is the larger of the
-        rows' sampling noise (delta method on each group's rates) and the
-        spread of the ``cv`` folds' values over the square root of their
-        number (the folds' teachers are different models, so their spread
-        holds the noise of training too); a disparity's bound is taken on
-        the pair of groups that sets it. The bounds cover sampling noise and
-        the training noise the folds show, not a shift between the training
-        data and the data the model meets later. None: the point estimate
-        is checked, and no bounds are computed.
+        bound against upper ``confidence`` bounds instead of point
+        estimates: the plan search keeps the most accurate plan whose upper
+        bound on its held-out disparity is within ``max_disparity``, and the
+        student's own upper bound must be within it too. If none is, the
+        least disparate by its upper bound is used, with a warning that
+        names it. The bounds are one-sided normal bounds at this level; for
+        a plan, the standard error of each between-group rate difference is
+        the larger of the rows' sampling noise (delta method on each group's
+        rates) and the spread of the ``cv`` folds' values over the square
+        root of their number (the folds' teachers are different models, so
+        their spread holds the noise of training too); for the student, a
+        fixed model, the rows' sampling noise alone. A disparity's bound is
+        taken on the pair of groups that sets it. The bounds cover sampling
+        noise, not a shift between the training data and the data the
+        model meets later. None: the point estimates are checked, and no
+        bounds are computed.
     cv : int, cross-validation splitter, iterable or None, default=5
         Cross-fitting of the plan search (``trigger_strength="auto"`` with
         ``max_disparity``): the rows are split into ``cv`` folds (shuffled,
@@ -323,14 +335,19 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         predicted by the teacher of the folds that left it out, see ``cv``),
         with ``confidence`` their one-sided bounds (``accuracy_lower``,
         ``accuracy_upper``, ``<auto_metric>_lower``, ``<auto_metric>_upper``),
-        and which plan was ``selected``.
+        the scores of the students distilled and checked (``student_accuracy``,
+        ``student_<auto_metric>``, with ``confidence`` its upper bound; NaN
+        for plans without a student), and which plan was ``selected``.
     held_out_scores_ : pandas.Series
         With ``trigger_strength="auto"`` and ``max_disparity``: what the
-        chosen plan scored on held-out predictions, i.e. what to expect of
-        the model on new data from the same distribution: ``accuracy`` and
+        model scored on rows whose labels it did not learn from, i.e. what to
+        expect of it on new data from the same distribution: ``accuracy`` and
         ``<auto_metric>``, with ``confidence`` their lower and upper bounds,
-        then ``confidence`` and ``n_folds`` (1 with ``cv=None``, where the
-        scores are in-sample and optimistic).
+        then ``confidence`` and ``scored``, what was scored: the student on
+        the training rows (whose labels it never saw), or, with
+        ``distill_weight < 1``, the teachers' held-out predictions at the
+        chosen plan (with ``cv=None``, the teacher's own training rows, which
+        is optimistic).
     groups_ : ndarray of shape (n_groups,)
         Group labels (tuples for several sensitive features).
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
