@@ -517,3 +517,43 @@ def test_confidence_is_validated(biased_data):
         )
         with pytest.raises(ValueError, match="'confidence' parameter"):
             clf.fit(X, y, sensitive_features=groups)
+
+
+def test_recalibration_shifts_every_plan_by_what_the_student_showed():
+    """A student that shows group 1's true-positive rate 0.1 above its
+    plan's moves that rate by 0.1 in every plan, and the next search
+    excludes the plans already tried."""
+    rng = np.random.default_rng(0)
+    n_doses, n_rows = 4, 4000
+    y = rng.integers(0, 2, n_rows)
+    groups = rng.integers(0, 2, n_rows)
+    predictions = np.where(rng.random((n_doses, n_rows)) < 0.8, y, 1 - y)
+    search = PlanSearch(
+        predictions,
+        y,
+        groups,
+        np.ones(n_rows),
+        n_groups=2,
+        n_classes=2,
+        metric="equal_opportunity_difference",
+    )
+    first = search.run(2, max_disparity=0.05)
+    before = {plan: search.score(plan).disparity for plan in search.scores}
+    tpr = {plan: search.plan_rates(plan)[0, 1] for plan in before}
+    student = search.plan_rates(first).copy()
+    student[0, 1, 1] += 0.1
+    search.recalibrate(first, student)
+    second = search.run(2, max_disparity=0.05, exclude={first})
+    assert second != first
+    for plan in before:
+        shifted = tpr[plan] + np.array([0.0, 0.1])
+        assert search.score(plan).disparity == pytest.approx(np.ptp(shifted))
+    # the table still shows the teachers' own scores
+    table = search.table(DOSE_GRID[:n_doses], pd.Index([0, 1]), second)
+    np.testing.assert_allclose(
+        table["equal_opportunity_difference"], list(before.values())
+    )
+    # a model's scores: its own rates, bounds from the rows' sampling noise
+    score, rates = search.score_model(predictions[0])
+    np.testing.assert_allclose(rates, search.plan_rates((0, 0)))
+    assert score.accuracy == pytest.approx(np.mean(predictions[0] == y))
