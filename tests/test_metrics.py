@@ -202,6 +202,34 @@ def test_scorers_with_string_labels_equal_the_0_1_result(fitted, fitted_on_strin
     )
 
 
+def test_a_pos_label_that_is_no_label_is_an_error(fitted, fitted_on_strings):
+    """A positive label absent from the labels would count every row as
+    negative and read every disparity as 0: it is refused, naming the labels,
+    and in a search with fair_refit no candidate passes by mistake."""
+    clf, X, y, groups = fitted
+    named = fitted_on_strings[0]
+    message = r"pos_label=1 is not among the labels \['no', 'yes'\]; pass one"
+    with pytest.raises(ValueError, match=message):
+        fairness_scorer("equalized_odds_difference", pos_label=1)(named, X, _named(y))
+    with pytest.raises(ValueError, match=r"pos_label='YES' is not among the labels"):
+        fairness_report(
+            _named(y), named.predict(X), sensitive_features=groups, pos_label="YES"
+        )
+    search = GridSearchCV(
+        BackdoorDebiasClassifier(sensitive_columns=[-1], **FAST),
+        {"trigger_strength": [0.0, 1.0]},
+        scoring={
+            "acc": "accuracy",
+            "eod": fairness_scorer("equalized_odds_difference", pos_label=1),
+        },
+        refit=False,
+        cv=2,
+        error_score="raise",
+    )
+    with pytest.raises(ValueError, match=message):
+        search.fit(X, _named(y))
+
+
 def test_report_with_string_labels_equals_the_0_1_report(fitted):
     clf, X, y, groups = fitted
     y_pred = clf.predict(X)

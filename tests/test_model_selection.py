@@ -48,6 +48,18 @@ def test_fair_refit_falls_back_to_least_disparate():
         missing(CV_RESULTS)
 
 
+def test_fair_refit_validates_its_parameters_and_refuses_all_nan_disparities():
+    for bad in ("0.1", -1, None):
+        with pytest.raises(ValueError, match="'max_disparity' parameter of fair_refit"):
+            fair_refit(disparity="eod", performance="accuracy", max_disparity=bad)
+    with pytest.raises(ValueError, match="'disparity' parameter of fair_refit"):
+        fair_refit(disparity=1, performance="accuracy", max_disparity=0.1)
+    refit = fair_refit(disparity="eod", performance="accuracy", max_disparity=0.05)
+    all_nan = {**CV_RESULTS, "mean_test_eod": np.full(4, np.nan)}
+    with pytest.raises(ValueError, match="Every candidate's mean eod is NaN"):
+        refit(all_nan)
+
+
 # --------------------------------------------------------- grid searches
 def _scoring():
     return {

@@ -85,13 +85,33 @@ def default_pos_label(labels):
     return labels[-1]
 
 
-def binary_labels(y_true, y_pred, pos_label):
+def binary_labels(y_true, y_pred, pos_label, labels=None):
     """True and predicted labels as 0/1 (1 for ``pos_label``): fairlearn's
-    rates take 1 as the positive class."""
+    rates take 1 as the positive class.
+
+    A ``pos_label`` that is not among ``labels`` (by default the labels of
+    ``y_true`` and ``y_pred``) is an error: every row would count as
+    negative, and every disparity would read 0.
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if pos_label is None:
         pos_label = default_pos_label(np.concatenate([y_true, y_pred]))
+    else:
+        check_pos_label(
+            pos_label, np.concatenate([y_true, y_pred]) if labels is None else labels
+        )
     return (y_true == pos_label).astype(int), (y_pred == pos_label).astype(int)
+
+
+def check_pos_label(pos_label, labels):
+    """A ``ValueError`` naming the labels when ``pos_label`` is not one."""
+    labels = np.unique(np.asarray(labels))
+    if not np.any(labels == pos_label):
+        raise ValueError(
+            f"pos_label={pos_label!r} is not among the labels {labels.tolist()}; "
+            "pass one of them (labels are compared exactly: '>50k' is not "
+            "'>50K', and 1 is not '1')."
+        )
 
 
 def estimator_pos_label(estimator):
@@ -174,10 +194,10 @@ class FairnessScorer:
         function, sign = FAIRNESS_METRICS[self.metric]
         y_pred = estimator.predict(X)
         if self.metric in DISPARITY_METRICS:
-            pos_label = self.pos_label
+            pos_label, labels = self.pos_label, getattr(estimator, "classes_", None)
             if pos_label is None:
                 pos_label = estimator_pos_label(estimator)
-            y_true, y_pred = binary_labels(y_true, y_pred, pos_label)
+            y_true, y_pred = binary_labels(y_true, y_pred, pos_label, labels)
         value = function(
             y_true,
             y_pred,

@@ -1,8 +1,10 @@
 """``GridSearchCV(refit=fair_refit(...))``: the best model under a disparity bound."""
 
 import warnings
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 
 class _FairRefit:
@@ -33,6 +35,13 @@ class _FairRefit:
         )
         if len(within):
             return int(within[np.argmax(performance[within])])
+        if np.all(np.isnan(disparity)):
+            raise ValueError(
+                f"Every candidate's mean {self.disparity} is NaN: the scorer "
+                "failed or was undefined on every fold (a fold without one of "
+                "the groups, or errors turned into NaN by error_score). Check "
+                "the search's cv_results_ and its split_test_ scores."
+            )
         best = int(np.nanargmin(disparity))
         warnings.warn(
             f"No candidate has a mean {self.disparity} within {self.max_disparity}; "
@@ -50,6 +59,14 @@ class _FairRefit:
         )
 
 
+@validate_params(
+    {
+        "disparity": [str],
+        "performance": [str],
+        "max_disparity": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def fair_refit(*, disparity, performance, max_disparity):
     """A ``refit`` callable for ``GridSearchCV``: the best mean ``performance``
     among candidates whose mean ``disparity`` is at most ``max_disparity``.
