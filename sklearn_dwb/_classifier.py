@@ -748,7 +748,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             min_group_size=self.min_group_size,
         )
         folds = cross_fit_folds(
-            self.cv, data.cell_codes, data.y_codes, seeds.split_seed
+            self.cv,
+            data.cell_codes,
+            data.y_codes,
+            seeds.split_seed,
+            classes=data.classes,
+            group_codes=data.group_codes,
+            groups=data.group_labels,
         )
         teachers, predictions = self._train_dose_teachers(
             template, data, plan, folds, seeds, train_rows, valid_rows

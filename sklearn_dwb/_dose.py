@@ -17,6 +17,7 @@ prediction of the teacher that did not learn it.
 
 import itertools
 import warnings
+from collections.abc import Iterator
 from numbers import Integral
 from typing import NamedTuple
 
@@ -172,7 +173,9 @@ class DoseSampler:
         }
 
 
-def cross_fit_folds(cv, cell_codes, class_codes, seed):
+def cross_fit_folds(
+    cv, cell_codes, class_codes, seed, *, classes=None, group_codes=None, groups=None
+):
     """The (fit rows, held-out rows) of each dose teacher; every row is held
     out by exactly one teacher.
 
@@ -180,7 +183,10 @@ def cross_fit_folds(cv, cell_codes, class_codes, seed):
     int: that many folds, shuffled with ``seed`` and stratified by (group,
     class) cell, or by class where a cell has fewer rows than folds. A
     splitter or an iterable of splits (scikit-learn's ``check_cv``): its
-    splits of the rows, with the class codes as ``y``.
+    splits of the rows, with the class codes as ``y``. Every fold's fit rows
+    must hold every class (``classes`` names them) and every group of
+    ``group_codes`` (``groups`` names them): a teacher that never saw one
+    cannot predict it, nor learn its dose.
     """
     everything = np.arange(len(class_codes))
     if cv is None:
@@ -199,11 +205,9 @@ def cross_fit_folds(cv, cell_codes, class_codes, seed):
         splits = StratifiedKFold(cv, shuffle=True, random_state=seed).split(
             everything, strata
         )
+        folds = [(np.asarray(fit), np.asarray(held_out)) for fit, held_out in splits]
     else:
-        splits = check_cv(cv, class_codes, classifier=True).split(
-            everything, class_codes
-        )
-    folds = [(np.asarray(fit), np.asarray(held_out)) for fit, held_out in splits]
+        folds = _splits_of(cv, everything, class_codes)
     times_held_out = np.bincount(
         np.concatenate([held_out for _, held_out in folds] or [[]]).astype(int),
         minlength=len(everything),
@@ -214,7 +218,68 @@ def cross_fit_folds(cv, cell_codes, class_codes, seed):
             "like KFold or StratifiedKFold; splitters such as ShuffleSplit "
             "leave rows out or hold them out twice."
         )
+    _check_folds_hold_everything(folds, class_codes, classes, "class")
+    if group_codes is not None:
+        _check_folds_hold_everything(folds, group_codes, groups, "group")
     return folds
+
+
+def _splits_of(cv, everything, class_codes):
+    """A splitter's or an iterable's folds, as index arrays within range."""
+    if isinstance(cv, Iterator):
+        cv = list(cv)
+        if not cv:
+            raise ValueError(
+                "cv is a generator of splits that is used up (a generator can "
+                "be read once, e.g. by an earlier fit); pass a list instead, "
+                "e.g. cv=list(KFold(3).split(X)), or the splitter itself, "
+                "cv=KFold(3)."
+            )
+    try:
+        splits = check_cv(cv, class_codes, classifier=True).split(
+            everything, class_codes
+        )
+        folds = [(np.asarray(fit), np.asarray(held_out)) for fit, held_out in splits]
+    except ValueError as error:
+        if "groups" not in str(error):
+            raise
+        raise ValueError(
+            f"cv={cv!r} splits rows by groups, and fit passes it none: the "
+            "plan search's folds must each hold every sensitive group, so a "
+            "group splitter cannot take those. To keep related rows together, "
+            "pass the folds as a list of (train, test) index arrays, e.g. "
+            "cv=list(GroupKFold(3).split(X, y, groups=my_groups))."
+        ) from error
+    n_rows = len(everything)
+    for number, (fit, held_out) in enumerate(folds, start=1):
+        for part in (fit, held_out):
+            if part.size and (
+                not np.issubdtype(part.dtype, np.integer)
+                or part.min() < 0
+                or part.max() >= n_rows
+            ):
+                raise ValueError(
+                    f"Fold {number} of cv holds indices outside 0 .. "
+                    f"{n_rows - 1} (from {part.min()} to {part.max()}); the "
+                    f"folds must index the {n_rows} rows passed to fit."
+                )
+    return folds
+
+
+def _check_folds_hold_everything(folds, codes, names, what):
+    present = np.unique(codes)
+    for number, (fit, _) in enumerate(folds, start=1):
+        missing = np.setdiff1d(present, codes[fit])
+        if missing.size:
+            name = missing[0] if names is None else names[missing[0]]
+            if isinstance(name, np.generic):
+                name = name.item()
+            raise ValueError(
+                f"Fold {number} of cv trains on no row of {what} {name!r}, so "
+                f"its teacher could not predict that {what}. Shuffle the rows "
+                "(e.g. KFold(shuffle=True)), or pass an int: cv folds are "
+                "stratified by (group, class) cell."
+            )
 
 
 class MeanTeacher:

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 import torch
 from fairlearn.metrics import equalized_odds_difference
-from sklearn.model_selection import KFold, ShuffleSplit
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    ShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb._disparity import (
@@ -557,3 +563,54 @@ def test_recalibration_shifts_every_plan_by_what_the_student_showed():
     score, rates = search.score_model(predictions[0])
     np.testing.assert_allclose(rates, search.plan_rates((0, 0)))
     assert score.accuracy == pytest.approx(np.mean(predictions[0] == y))
+
+
+def test_cv_folds_that_would_train_a_useless_teacher_are_errors(fast_params):
+    """Folds whose fit rows lack a class or a group, group splitters, used-up
+    generators and out-of-range indices are errors naming the fix, raised
+    before any training, and the estimator stays unfitted."""
+    groups, classes = _cells([[60, 20], [25, 45]])
+    cells = groups * 2 + classes
+    by_class = np.argsort(classes, kind="stable")
+    sorted_folds = list(KFold(2).split(by_class))  # fold 2 trains on class 0 only
+    with pytest.raises(
+        ValueError, match="Fold 2 of cv trains on no row of class 'yes'"
+    ):
+        cross_fit_folds(
+            sorted_folds,
+            cells[by_class],
+            classes[by_class],
+            0,
+            classes=np.array(["no", "yes"]),
+        )
+    by_group = np.argsort(groups, kind="stable")
+    with pytest.raises(ValueError, match="Fold 2 of cv trains on no row of group 'b'"):
+        cross_fit_folds(
+            [(np.arange(75, 150), np.arange(75)), (np.arange(75), np.arange(75, 150))],
+            cells[by_group],
+            classes[by_group],
+            0,
+            group_codes=groups[by_group],
+            groups=pd.Index(["a", "b"]),
+        )
+    for splitter in (GroupKFold(3), StratifiedGroupKFold(3)):
+        with pytest.raises(ValueError, match="splits rows by groups, and fit passes"):
+            cross_fit_folds(splitter, cells, classes, 0)
+    generator = StratifiedKFold(3).split(cells, cells)
+    assert len(cross_fit_folds(generator, cells, classes, 0)) == 3
+    with pytest.raises(ValueError, match="cv is a generator of splits that is used up"):
+        cross_fit_folds(generator, cells, classes, 0)
+    outside = [(np.arange(75), np.arange(75, 151)), (np.arange(75, 150), np.arange(75))]
+    with pytest.raises(
+        ValueError, match=r"Fold 1 of cv holds indices outside 0 .. 149"
+    ):
+        cross_fit_folds(outside, cells, classes, 0)
+    # through the estimator: the error, and nothing fitted
+    X, y, g = make_biased_classification(n_samples=300, random_state=0)
+    order = np.argsort(y, kind="stable")
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto", max_disparity=0.1, cv=KFold(2), **fast_params
+    )
+    with pytest.raises(ValueError, match=r"Fold \d of cv trains on no row of class \d"):
+        clf.fit(X[order], y[order], sensitive_features=g[order])
+    assert not hasattr(clf, "student_")
