@@ -380,6 +380,9 @@ def train(net, X, y):
             "training interrupted; the estimator is unfitted"
         ) from None
     net.train_split = None  # holds the validation rows: do not ship them
+    # a dose teacher's sampler holds every training row's group, cell and rank
+    if getattr(net, "iterator_train__epoch_transform", None) is not None:
+        net.iterator_train__epoch_transform = None
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise diverged(net, "its weights are")
     return net

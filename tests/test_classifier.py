@@ -404,6 +404,31 @@ def test_teacher_kept_only_on_request(biased_data, with_teacher):
     assert clf.student_.train_split is None
 
 
+def test_kept_dose_teachers_hold_no_training_rows(fast_params):
+    """The folds' dose teachers kept with keep_teacher=True ship no per-row
+    data (the dose sampler with each row's group, cell and rank, the
+    validation rows): a model fitted on ten times the rows pickles to the
+    same size."""
+    sizes = []
+    for n_samples in (300, 3000):
+        X, y, g = make_biased_classification(n_samples=n_samples, random_state=0)
+        clf = BackdoorDebiasClassifier(
+            trigger_strength="auto",
+            max_disparity=0.2,
+            keep_teacher=True,
+            **{**fast_params, "max_epochs": 2},
+        ).fit(X, y, sensitive_features=g)
+        assert len(clf.teacher_) == 5
+        for teacher in clf.teacher_:
+            assert teacher.iterator_train__epoch_transform is None
+            assert teacher.train_split is None
+        sizes.append(len(pickle.dumps(clf)))
+    # the dose samplers alone held about 40 bytes per row and teacher (over
+    # 400 kB more here); what grows is the training history's per-batch
+    # losses (about 9 kB)
+    assert abs(sizes[1] - sizes[0]) < 20_000
+
+
 # ----------------------------------------------------- the caller's data
 def _assert_unchanged(original, kept):
     if isinstance(original, pd.DataFrame):
