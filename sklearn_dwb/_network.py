@@ -98,12 +98,24 @@ class TrainingDiverged(ValueError):
 def diverged(net, what):
     """The error of a diverged net: what is not finite (e.g. "the training
     loss of epoch 1 is"), and the likely causes."""
+    causes = (
+        f"a learning rate that is too large (lr={net.lr!r}; lower it), "
+        "unscaled features (standardise X, e.g. with StandardScaler), or a "
+        "trigger_value too large for the features' scale"
+    )
+    decay = getattr(net, "optimizer__weight_decay", 0.0) or 0.0
+    if decay >= 1 and net.lr * decay >= 1:
+        # AdamW multiplies every weight by 1 - lr * weight_decay each step
+        causes = (
+            f"a weight decay that is too large (weight_decay={decay!r} with "
+            f"lr={net.lr!r}: each step multiplies the weights by 1 - lr * "
+            f"weight_decay = {1 - net.lr * decay:g}; keep weight_decay well "
+            f"below 1 / lr, e.g. 1e-4), or {causes}"
+        )
     return TrainingDiverged(
         f"Training the {net.label} diverged: {what} not finite (NaN or "
         "infinity), so the model would predict nothing meaningful. Likely "
-        f"causes: a learning rate that is too large (lr={net.lr!r}; lower it), "
-        "unscaled features (standardise X, e.g. with StandardScaler), or a "
-        "trigger_value too large for the features' scale."
+        f"causes: {causes}."
     )
 
 

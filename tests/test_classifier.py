@@ -766,8 +766,22 @@ def test_a_diverged_fit_is_an_error_and_leaves_the_estimator_unfitted(
     message = str(error.value)
     for cause in ("lr=1000000.0", "StandardScaler", "trigger_value"):
         assert cause in message
+    assert "weight decay" not in message  # the default weight_decay, 1e-4
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+def test_divergence_from_a_large_weight_decay_names_it(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(**{**fast_params, "weight_decay": 1e6})
+    with pytest.raises(
+        ValueError,
+        match=r"Likely causes: a weight decay that is too large \(weight_decay="
+        r"1000000.0 with lr=0.001: each step multiplies the weights by 1 - lr \* "
+        r"weight_decay = -999; keep weight_decay well below 1 / lr",
+    ):
+        clf.fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "student_")
 
 
 class OverflowingLogits(torch.nn.Module):
