@@ -673,6 +673,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 continue  # too few rows in some stratum: stratify on less
         return train_test_split(everything, **split)
 
+    def _too_few_validation_rows(self, valid_rows, n_rows, needed, why, other=""):
+        fraction = min(0.5, needed / n_rows)
+        raise ValueError(
+            f"validation_fraction={self.validation_fraction} leaves "
+            f"{len(valid_rows)} validation row(s) of {n_rows}, and {why}: "
+            f"raise validation_fraction to at least {fraction:.3g} (about "
+            f"{needed} rows){other}."
+        )
+
     def _fit_teacher(self, template, data, strength, seeds, train_rows, valid_rows):
         """Steps 1 to 3: plan the stamps, train the teacher on stamped rows."""
         plan = self._stamp_plan(data, strength, seeds.stamp_seed)
@@ -716,6 +725,21 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     def _fit_strengths(self, strengths, template, data, seeds, train_rows, valid_rows):
         """Steps 1 to 3 per strength; with several, the validation rule of
         ``trigger_strength="auto"`` without a bound picks one."""
+        if len(strengths) > 1:  # the validation rows score every group
+            missing = np.setdiff1d(
+                np.unique(data.group_codes), data.group_codes[valid_rows]
+            )
+            if missing.size:
+                group = data.group_labels[missing[0]]
+                if isinstance(group, np.generic):
+                    group = group.item()
+                self._too_few_validation_rows(
+                    valid_rows,
+                    len(data.X),
+                    10 * len(data.group_labels),
+                    f"they hold no row of group {group!r}, so "
+                    "trigger_strength='auto' cannot score its disparity there",
+                )
         candidates = [
             self._fit_teacher(template, data, strength, seeds, train_rows, valid_rows)
             for strength in strengths
@@ -835,6 +859,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         for fold, (fold_rows, held_out) in enumerate(folds, start=1):
             fit_rows = train_rows[np.isin(train_rows, fold_rows)]
             stop_rows = valid_rows[np.isin(valid_rows, fold_rows)]
+            if self.early_stopping and len(stop_rows) == 0:
+                self._too_few_validation_rows(
+                    valid_rows,
+                    len(data.X),
+                    10 * len(folds),
+                    f"the teacher of fold {fold} of {len(folds)} learns none "
+                    "of them, so its early stopping has nothing to watch",
+                    ", or set early_stopping=False",
+                )
             label = "teacher (every strength)"
             if len(folds) > 1:
                 label = f"teacher (every strength, fold {fold} of {len(folds)})"

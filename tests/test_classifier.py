@@ -1034,3 +1034,36 @@ def test_verbose_output_names_each_network_without_escape_codes(
     assert "\x1b" not in out
     assert out.startswith("teacher:\n") and "\nstudent:\n" in out
     assert "train_loss" in out and "valid_loss" in out  # the per-epoch table
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            dict(trigger_strength="auto", max_disparity=0.1),
+            r"validation_fraction=0.001 leaves 1 validation row\(s\) of 1000, and "
+            r"the teacher of fold \d of 5 learns none of them, so its early "
+            r"stopping has nothing to watch: raise validation_fraction to at "
+            r"least 0.05 \(about 50 rows\), or set early_stopping=False\.",
+        ),
+        (
+            dict(trigger_strength="auto"),
+            r"validation_fraction=0.001 leaves 1 validation row\(s\) of 1000, and "
+            r"they hold no row of group \d, so trigger_strength='auto' cannot "
+            r"score its disparity there: raise validation_fraction to at least "
+            r"0.02 \(about 20 rows\)\.",
+        ),
+    ],
+    ids=["dose teachers", "strength search"],
+)
+def test_too_few_validation_rows_say_how_many_are_needed(fast_params, params, message):
+    X, y, groups = make_biased_classification(n_samples=1000, random_state=0)
+    clf = BackdoorDebiasClassifier(
+        validation_fraction=0.001, **{**fast_params, **params}
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y, sensitive_features=groups)
+    assert not hasattr(clf, "student_")
+    # at the fraction the message names, the fit goes through
+    clf.set_params(validation_fraction=0.05).fit(X, y, sensitive_features=groups)
+    assert clf.predict(X).shape == (1000,)
