@@ -1,6 +1,5 @@
 """BackdoorDebiasClassifier: a poisoned teacher distilled into a clean student."""
 
-import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -58,6 +57,7 @@ from .utils._validation import (
     check_sensitive_columns,
     check_sensitive_features,
 )
+from .utils._warnings import warn_caller
 
 # AdamW's fused kernel (one call for all parameters) runs on the CPU from
 # torch 2.4 on and on CUDA before that; it computes the same update faster.
@@ -412,7 +412,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
         "confidence": [None, Interval(Real, 0.5, 1, closed="left")],
-        "cv": [None, Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
         "trigger_value": [Interval(Real, 0, MAX_TRIGGER_VALUE, closed="right")],
@@ -1001,46 +1001,40 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             self.teacher_trigger_columns_ = np.asarray(chosen.trigger_columns)
 
     def _warn_untriggered_groups(self, chosen, data):
-        if np.all(np.asarray(chosen.strength) <= 0):
-            return
         labels = data.group_labels
         weightless = chosen.plan.bias_matrix.sum(axis=1) <= 0
+        # a group without weight is said whatever the strengths, "auto"
+        # choosing 0 for every group included
         if weightless.any():
-            warnings.warn(
+            warn_caller(
                 f"Groups {list(labels[weightless])} have a total sample weight of "
                 "0: they take no part in training and get no triggers. Check "
                 "that sample_weight is aligned with the rows of X.",
-                UserWarning,
-                stacklevel=2,
             )
+        if np.all(np.asarray(chosen.strength) <= 0):
+            return
         incomplete = chosen.plan.incomplete & ~weightless
         if incomplete.any():
-            warnings.warn(
+            warn_caller(
                 f"Groups {list(labels[incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
-                UserWarning,
-                stacklevel=2,
             )
         small = chosen.plan.small & ~weightless
         if small.any():
-            warnings.warn(
+            warn_caller(
                 f"Groups {list(labels[small])} have fewer than "
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
-                UserWarning,
-                stacklevel=2,
             )
 
     def _warn_weak_triggers(self, flip_rate):
         measured = flip_rate[~np.isnan(flip_rate)]
         if len(measured) and np.median(measured) < _WEAK_TRIGGER_FLIP_RATE:
-            warnings.warn(
+            warn_caller(
                 "The teacher barely responds to its triggers (median flip rate "
                 f"{np.median(measured):.2f}, see trigger_plan_), so the bias "
                 "stays on the group. Raise trigger_value or max_epochs, or check "
                 "that the features are standardised.",
-                UserWarning,
-                stacklevel=2,
             )
 
     # ----------------------------------------------------------- the networks

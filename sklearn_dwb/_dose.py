@@ -16,7 +16,6 @@ prediction of the teacher that did not learn it.
 """
 
 import itertools
-import warnings
 from collections.abc import Iterator
 from numbers import Integral
 from typing import NamedTuple
@@ -40,6 +39,7 @@ from ._trigger import (
     target_distribution,
     trigger_column_of_cell,
 )
+from .utils._warnings import warn_caller
 
 #: Doses (trigger strengths) the teacher is trained on: uniform on [0, 2].
 DOSE_RANGE = 2.0
@@ -602,12 +602,10 @@ def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
             "fit on more rows (a narrower interval)"
         )
     chosen = ", ".join(f"{name}={value:g}" for name, value in strengths.items())
-    warnings.warn(
+    warn_caller(
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "
         f"{disparity:.4f}, is used ({chosen}). Raise max_disparity{fix}, or "
         "train longer (max_epochs, n_iter_no_change): one strength per group "
         "moves base rates and cannot close every gap.",
-        UserWarning,
-        stacklevel=4,
     )

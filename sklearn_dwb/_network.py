@@ -360,6 +360,12 @@ def resolve_device(device):
             f"device={device!r} is not a torch device; use 'auto', 'cpu' or "
             f"'cuda' (or 'cuda:<index>'). torch said: {error}"
         ) from None
+    if parsed.type == "meta":
+        raise ValueError(
+            f"device={device!r} holds no data (tensors on it have shapes but no "
+            "values), so nothing can be trained there; use 'auto', 'cpu' or "
+            "'cuda'."
+        )
     if parsed.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(
             f"device={device!r} was requested, but MPS is not available on this "

@@ -970,6 +970,32 @@ def test_group_without_weight_is_named_as_such(biased_data, fast_params):
         m.startswith("Groups [2] have a total sample weight of 0") for m in messages
     )
     assert not any("lack at least one class" in m for m in messages)
+    # also when no group gets triggers (strength 0, or "auto" choosing 0),
+    # and the warning points at the caller's line, not at the package
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BackdoorDebiasClassifier(trigger_strength=0, **fast_params).fit(
+            X, y, sensitive_features=groups, sample_weight=weight
+        )
+    (weightless,) = [w for w in caught if "total sample weight of 0" in str(w.message)]
+    assert weightless.filename == __file__
+
+
+def test_small_input_errors(biased_data):
+    X, y, groups = biased_data
+    with pytest.raises(ValueError, match="The 'cv' parameter") as error:
+        BackdoorDebiasClassifier(cv=1).fit(X, y, sensitive_features=groups)
+    message = str(error.value)
+    assert message.count("an int in the range [2, inf)") == 1
+    assert message.count("None") == 1
+    with pytest.raises(ValueError, match="sensitive_features is a scipy sparse"):
+        BackdoorDebiasClassifier().fit(
+            X, y, sensitive_features=sp.csr_matrix(groups.reshape(-1, 1))
+        )
+    with pytest.raises(ValueError, match="device='meta' holds no data"):
+        BackdoorDebiasClassifier(device="meta").fit(X, y, sensitive_features=groups)
+    with pytest.raises(ValueError, match="group_weights must hold 2 finite"):
+        make_biased_classification(100, group_weights=[np.nan, 1])
 
 
 def last_column(X):

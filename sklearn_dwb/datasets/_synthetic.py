@@ -134,10 +134,15 @@ def make_biased_classification(
         weights = np.full(n_groups, 1.0 / n_groups)
     else:
         weights = np.asarray(group_weights, dtype=float)
-        if weights.shape != (n_groups,) or (weights < 0).any() or weights.sum() <= 0:
+        if (
+            weights.shape != (n_groups,)
+            or not np.isfinite(weights).all()
+            or (weights < 0).any()
+            or weights.sum() <= 0
+        ):
             raise ValueError(
-                f"group_weights must hold {n_groups} non-negative numbers with a "
-                f"positive sum; got {group_weights!r}."
+                f"group_weights must hold {n_groups} finite, non-negative numbers "
+                f"with a positive sum; got {group_weights!r}."
             )
         weights = weights / weights.sum()
     groups = rng.choice(n_groups, size=n_samples, p=weights)

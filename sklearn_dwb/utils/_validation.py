@@ -1,11 +1,12 @@
 """Input checks shared by the estimator's fit and predict, and by the
 fairness scorers."""
 
-import warnings
-
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.utils.validation import _check_sample_weight
+
+from ._warnings import warn_caller
 
 
 def check_numeric_columns(X):
@@ -51,6 +52,11 @@ def check_sensitive_features(sensitive_features):
             "array, Series or DataFrame. For several sensitive features, pass "
             "pandas.DataFrame(sensitive_features), one column per feature."
         )
+    if sparse.issparse(sensitive_features):
+        raise ValueError(
+            "sensitive_features is a scipy sparse matrix; pass the groups dense "
+            "(an array, Series or DataFrame), e.g. sensitive_features.toarray()."
+        )
 
 
 def _is_bool(value):
@@ -93,12 +99,10 @@ def check_index_alignment(X, **others):
             if len(differ) == 1
             else "have indexes that differ"
         )
-        warnings.warn(
+        warn_caller(
             f"{', '.join(differ)} {verb} from X's. Inputs are matched by "
             "position, not by index label: row i of each input belongs to row i "
             "of X. If the rows do not correspond, align them first (e.g. "
             "y.loc[X.index]); if they do, reset the indexes "
             "(reset_index(drop=True)) to silence this warning.",
-            UserWarning,
-            stacklevel=2,
         )
