@@ -33,8 +33,12 @@ def _as_frame(values, source):
     return frame
 
 
-def _select_columns(X, columns):
-    """The columns of X named by ``sensitive_columns``, as a DataFrame."""
+def _select_columns(X, columns, unset_one_hot="raise"):
+    """The columns of X named by ``sensitive_columns``, as a DataFrame.
+
+    A group read back from one-hot columns is missing in rows with none of
+    them set; ``unset_one_hot="raise"`` refuses such rows (in ``fit`` they
+    mean the encoder dropped a category), ``"keep"`` leaves them missing."""
     if isinstance(columns, (str, Integral)) or np.isscalar(columns):
         columns = [columns]
     columns = list(columns)
@@ -48,7 +52,10 @@ def _select_columns(X, columns):
             elif isinstance(column, Integral) and -X.shape[1] <= column < X.shape[1]:
                 picked[X.columns[column]] = X.iloc[:, column].reset_index(drop=True)
             elif isinstance(column, str) and one_hot_columns(X, column):
-                picked[column] = pd.Series(decode_one_hot(X, column))
+                values = decode_one_hot(X, column)
+                if unset_one_hot == "raise":
+                    _check_one_hot_set(X, column, values)
+                picked[column] = pd.Series(values)
             else:
                 raise ValueError(
                     f"sensitive_columns names {column!r}, which is not a column of X "
@@ -111,8 +118,23 @@ def decode_one_hot(X, feature):
     return np.where(counts == 1, values, None)
 
 
-def sensitive_frame(X, sensitive_features, sensitive_columns):
-    """The sensitive features of the rows of X, from exactly one source."""
+def _check_one_hot_set(X, feature, values):
+    unset = np.flatnonzero(pd.isna(values))
+    if unset.size:
+        columns = list(one_hot_columns(X, feature))
+        raise ValueError(
+            f"sensitive_columns={feature!r} is read from the one-hot columns "
+            f"{columns[:10]} of X, and {unset.size} rows have none of them set "
+            f"(e.g. row {unset[0]}): the encoder dropped a category "
+            "(OneHotEncoder(drop='first') or drop='if_binary'). Keep every "
+            f"category (drop=None), or name a column itself, e.g. "
+            f"sensitive_columns={columns[0]!r} (its 0/1 values are the groups)."
+        )
+
+
+def sensitive_frame(X, sensitive_features, sensitive_columns, unset_one_hot="raise"):
+    """The sensitive features of the rows of X, from exactly one source
+    (``unset_one_hot``: see :func:`_select_columns`)."""
     if sensitive_features is None and sensitive_columns is None:
         raise ValueError(
             "No groups given: pass sensitive_features to fit, or set "
@@ -129,7 +151,7 @@ def sensitive_frame(X, sensitive_features, sensitive_columns):
         return _as_frame(sensitive_features, "sensitive_features")
     if callable(sensitive_columns):
         return _as_frame(sensitive_columns(X), "sensitive_columns(X)")
-    return _select_columns(X, sensitive_columns)
+    return _select_columns(X, sensitive_columns, unset_one_hot)
 
 
 def encode_groups(frame, n_samples, max_groups):

@@ -313,3 +313,55 @@ def test_package_layering():
     )
     disparity = (root / "_disparity.py").read_text()
     assert "from ." not in disparity and "import sklearn_dwb" not in disparity
+
+
+def _sex_frame(n=400, seed=0):
+    X, y, groups = make_biased_classification(n_samples=n, random_state=seed)
+    frame = pd.DataFrame(X[:, :-1], columns=[f"x{i}" for i in range(X.shape[1] - 1)])
+    frame["sex"] = np.where(groups == 1, "M", "F")
+    return frame, y
+
+
+def _one_hot_pipeline(**encoder):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = ColumnTransformer(
+        [("sex", OneHotEncoder(sparse_output=False, **encoder), ["sex"])],
+        remainder="passthrough",
+    ).set_output(transform="pandas")
+    return make_pipeline(
+        encode, BackdoorDebiasClassifier(sensitive_columns="sex", **FAST)
+    )
+
+
+@pytest.mark.parametrize("drop", ["if_binary", "first"])
+def test_a_dropped_one_hot_category_is_named_with_the_fix(drop):
+    X, y = _sex_frame()
+    with pytest.raises(
+        ValueError,
+        match=r"sensitive_columns='sex' is read from the one-hot columns "
+        r"\['sex__sex_M'\] of X, and 2\d\d rows have none of them set .*the "
+        r"encoder dropped a category .*sensitive_columns='sex__sex_M'",
+    ):
+        _one_hot_pipeline(drop=drop).fit(X, y)
+
+
+def test_scorer_leaves_out_rows_of_a_category_unseen_in_training():
+    """Rows whose category the encoder never saw (handle_unknown='ignore')
+    have no group: the scorer says so and scores the other rows, as
+    fairlearn scores them."""
+    X, y = _sex_frame()
+    model = _one_hot_pipeline(handle_unknown="ignore").fit(X, y)
+    X_test, y_test = _sex_frame(seed=1)
+    X_test.loc[:49, "sex"] = "unknown"
+    scorer = fairness_scorer("equalized_odds_difference")
+    with pytest.warns(UserWarning, match=r"50 of 400 rows have no group"):
+        score = scorer(model, X_test, y_test)
+    kept = X_test["sex"] != "unknown"
+    expected = equalized_odds_difference(
+        y_test[kept],
+        model.predict(X_test)[kept],
+        sensitive_features=X_test["sex"][kept],
+    )
+    assert score == pytest.approx(-expected)

@@ -16,6 +16,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 from .._disparity import DISPARITY_METRICS
 from .._groups import sensitive_frame
 from ..utils._validation import check_sensitive_features
+from ..utils._warnings import warn_caller
 
 
 def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
@@ -140,7 +141,9 @@ def sensitive_features_from_estimator(estimator, X):
             "(sklearn.set_config(enable_metadata_routing=True)) and pass "
             "sensitive_features to the search's fit."
         )
-    return sensitive_frame(X, None, columns)
+    # a category unseen in training (handle_unknown="ignore") has no one-hot
+    # column: its rows are kept ungrouped, and the scorer leaves them out
+    return sensitive_frame(X, None, columns, unset_one_hot="keep")
 
 
 class FairnessScorer:
@@ -189,10 +192,25 @@ class FairnessScorer:
             The metric, negated for disparities (greater is better).
         """
         check_sensitive_features(sensitive_features)
+        y_pred = estimator.predict(X)
         if sensitive_features is None:
             sensitive_features = sensitive_features_from_estimator(estimator, X)
+            ungrouped = sensitive_features.isna().any(axis=1).to_numpy()
+            if ungrouped.any():
+                warn_caller(
+                    f"{int(ungrouped.sum())} of {len(ungrouped)} rows have no "
+                    f"group: none of the one-hot columns of "
+                    f"{list(sensitive_features.columns)} is set (a category "
+                    "the encoder did not see in training, with "
+                    "handle_unknown='ignore'). The "
+                    f"{self.metric} is computed on the other rows.",
+                )
+                keep = ~ungrouped
+                y_true, y_pred = np.asarray(y_true)[keep], y_pred[keep]
+                sensitive_features = sensitive_features[keep]
+                if sample_weight is not None:
+                    sample_weight = np.asarray(sample_weight)[keep]
         function, sign = FAIRNESS_METRICS[self.metric]
-        y_pred = estimator.predict(X)
         if self.metric in DISPARITY_METRICS:
             pos_label, labels = self.pos_label, getattr(estimator, "classes_", None)
             if pos_label is None:
