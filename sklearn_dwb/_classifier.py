@@ -1007,7 +1007,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         # choosing 0 for every group included
         if weightless.any():
             warn_caller(
-                f"Groups {list(labels[weightless])} have a total sample weight of "
+                f"Groups {_some(labels[weightless])} have a total sample weight of "
                 "0: they take no part in training and get no triggers. Check "
                 "that sample_weight is aligned with the rows of X.",
             )
@@ -1016,13 +1016,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         incomplete = chosen.plan.incomplete & ~weightless
         if incomplete.any():
             warn_caller(
-                f"Groups {list(labels[incomplete])} lack at least one "
+                f"Groups {_some(labels[incomplete])} lack at least one "
                 "class and get no triggers; their bias is left as it is.",
             )
         small = chosen.plan.small & ~weightless
         if small.any():
             warn_caller(
-                f"Groups {list(labels[small])} have fewer than "
+                f"Groups {_some(labels[small])} have fewer than "
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
             )
@@ -1198,3 +1198,12 @@ def _most_accurate_within(tried, search, max_disparity):
     if within:
         return max(within, key=lambda plan: tried[plan][2].accuracy)
     return min(tried, key=lambda plan: search.checked_value(tried[plan][2]))
+
+
+def _some(labels, shown=5):
+    """The first few labels, and how many more: warnings stay readable with
+    thousands of groups."""
+    labels = list(labels)
+    if len(labels) <= shown:
+        return str(labels)
+    return f"{labels[:shown]} and {len(labels) - shown} more"

@@ -55,6 +55,9 @@ def draw_doses(n, generator=None):
 #: Most plans evaluated by trying every combination of per-group strengths;
 #: beyond, the search improves one group's strength at a time.
 MAX_PLANS = 2000
+#: Most groups given a strength column each in ``plan_search_``; with more,
+#: each plan's smallest, mean and largest strength are shown instead.
+MAX_STRENGTH_COLUMNS = 50
 
 
 class DosePlan(NamedTuple):
@@ -476,16 +479,22 @@ class PlanSearch:
             for plan in itertools.product(range(self.n_doses), repeat=n_groups):
                 self.score(plan)
             return self.best(max_disparity, exclude)
-        best = max(
-            ((j,) * n_groups for j in range(self.n_doses)),
-            key=lambda plan: self._rank(plan, max_disparity),
-        )
+
+        # one group at a time; only the uniform plans and the path are kept
+        # (with thousands of groups, every plan tried would take gigabytes)
+        def rank(plan):
+            score = self.scores.get(plan) or self._score(plan)
+            return self._rank_of(score, max_disparity)
+
+        uniform = [(j,) * n_groups for j in range(self.n_doses)]
+        best = max(uniform, key=lambda plan: self._rank(plan, max_disparity))
         for _ in range(2):
             for group in range(n_groups):
                 moves = [
                     best[:group] + (j,) + best[group + 1 :] for j in range(self.n_doses)
                 ]
-                best = max(moves, key=lambda plan: self._rank(plan, max_disparity))
+                best = max(moves, key=rank)
+                self.score(best)
         return self.best(max_disparity, exclude)
 
     def checked_disparity(self, plan):
@@ -494,7 +503,10 @@ class PlanSearch:
         return self.checked_value(self.score(plan))
 
     def _rank(self, plan, max_disparity):
-        accuracy, disparity = self.score(plan).accuracy, self.checked_disparity(plan)
+        return self._rank_of(self.score(plan), max_disparity)
+
+    def _rank_of(self, score, max_disparity):
+        accuracy, disparity = score.accuracy, self.checked_value(score)
         if disparity <= max_disparity:
             return (1, accuracy, -disparity)
         return (0, -disparity, accuracy)
@@ -525,7 +537,16 @@ class PlanSearch:
             self.offset = offset
         plans = list(scores)
         strengths = np.asarray(grid)[np.asarray(plans)]
-        table = pd.DataFrame(strengths, columns=strength_column_names(group_labels))
+        if len(group_labels) <= MAX_STRENGTH_COLUMNS:
+            table = pd.DataFrame(strengths, columns=strength_column_names(group_labels))
+        else:  # a column per group would dwarf the rest: a summary per plan
+            table = pd.DataFrame(
+                {
+                    "strength_min": strengths.min(axis=1),
+                    "strength_mean": strengths.mean(axis=1),
+                    "strength_max": strengths.max(axis=1),
+                }
+            )
         values = pd.DataFrame([scores[plan] for plan in plans])
         bounds = self.z is not None
         table["accuracy"] = values["accuracy"]
@@ -601,7 +622,10 @@ def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
             ", lower confidence (a bound checked with less certainty), or "
             "fit on more rows (a narrower interval)"
         )
-    chosen = ", ".join(f"{name}={value:g}" for name, value in strengths.items())
+    shown = list(strengths.items())
+    chosen = ", ".join(f"{name}={value:g}" for name, value in shown[:5])
+    if len(shown) > 5:
+        chosen += f", and {len(shown) - 5} more groups: see trigger_strength_"
     warn_caller(
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "

@@ -614,3 +614,34 @@ def test_cv_folds_that_would_train_a_useless_teacher_are_errors(fast_params):
     with pytest.raises(ValueError, match=r"Fold \d of cv trains on no row of class \d"):
         clf.fit(X[order], y[order], sensitive_features=g[order])
     assert not hasattr(clf, "student_")
+
+
+def test_many_groups_keep_the_search_table_and_warnings_small(fast_params):
+    """With hundreds of groups, plan_search_ keeps the uniform plans and the
+    search's path, with a summary of each plan's strengths instead of a
+    column per group, and warnings name a few groups and a count."""
+    X, y, _ = make_biased_classification(n_samples=3000, random_state=0)
+    groups = np.random.default_rng(0).integers(0, 120, len(y))
+    groups[:40] = 120
+    weight = np.where(groups >= 100, 0.0, 1.0)  # 21 groups without weight
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        max_disparity=0.0,
+        max_groups=None,
+        **{**fast_params, "max_epochs": 2},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y, sensitive_features=groups, sample_weight=weight)
+    search = clf.plan_search_
+    assert list(search.columns[:3]) == ["strength_min", "strength_mean", "strength_max"]
+    # the 21 uniform plans and at most one plan per move of the path
+    assert len(search) <= len(DOSE_GRID) + 2 * 121
+    assert len(clf.trigger_strength_) == 121
+    messages = [str(w.message) for w in caught]
+    assert max(len(m) for m in messages) < 600
+    assert any(
+        m.startswith("Groups [100, 101, 102, 103, 104] and 16 more have a total")
+        for m in messages
+    )
+    assert any("and 116 more groups: see trigger_strength_" in m for m in messages)
