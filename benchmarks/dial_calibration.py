@@ -1,0 +1,105 @@
+"""Does a strength mean the same in the plan search's dial as in a fixed fit?
+
+For each task and seed of ``benchmarks/run.py`` (training split only), the
+rows are split into 5 folds once (stratified by (group, class) cell). Then:
+
+- the dial: ``trigger_strength="auto"`` with ``max_disparity`` and those
+  folds as ``cv``; ``plan_search_`` gives the held-out accuracy and
+  equalized-odds difference of the dose teachers at every plan, read here
+  at strength 0 and 1 for every group;
+- fixed fits: for strength 0 (the plain network) and 1, one fit per fold
+  on the other folds, each predicting its held-out fold; the pooled
+  held-out predictions are scored like the dial's.
+
+The differences (dial minus fixed) go to
+``benchmarks/results/dial_calibration.json``. Run from the repository root:
+
+    OMP_NUM_THREADS=1 python benchmarks/dial_calibration.py
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from run import _environment, _network, load_task  # benchmarks/ is first
+from sklearn.model_selection import StratifiedKFold
+
+from sklearn_dwb._disparity import disparity_from_rates, group_rates
+
+RESULTS = Path(__file__).parent / "results"
+METRIC = "equalized_odds_difference"
+
+
+def scores(y_codes, y_pred, group_codes, n_groups):
+    rates = group_rates(y_codes, y_pred, group_codes, n_groups, 2)
+    return {
+        "accuracy": float(np.mean(y_pred == y_codes)),
+        METRIC: float(disparity_from_rates(METRIC, rates)),
+    }
+
+
+def calibration(task, seed):
+    import torch
+
+    torch.set_num_threads(1)
+    X, _, y, _, groups, _ = load_task(task, seed)
+    classes, y_codes = np.unique(y, return_inverse=True)
+    labels, group_codes = np.unique(groups, return_inverse=True)
+    cells = group_codes * 2 + y_codes
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(X, cells))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dial = _network(
+            seed,
+            trigger_strength="auto",
+            auto_metric=METRIC,
+            max_disparity=0.03,
+            cv=folds,
+        ).fit(X, y)
+    dial_seconds = time.perf_counter() - start
+    search = dial.plan_search_
+    strength_columns = [c for c in search.columns if c.startswith("strength[")]
+    row = {"task": task, "seed": seed, "dial_fit_s": dial_seconds}
+    for strength in (0.0, 1.0):
+        at = search[(search[strength_columns] == strength).all(axis=1)].iloc[0]
+        held_out = np.empty(len(y), dtype=object)
+        for fit_rows, test_rows in folds:
+            model = _network(seed, trigger_strength=strength)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                model.fit(X[fit_rows], y[fit_rows])
+            held_out[test_rows] = model.predict(X[test_rows])
+        y_pred = np.searchsorted(classes, held_out.astype(classes.dtype))
+        fixed = scores(y_codes, y_pred, group_codes, len(labels))
+        for name in ("accuracy", METRIC):
+            row[f"dial_{strength:g}_{name}"] = float(at[name])
+            row[f"fixed_{strength:g}_{name}"] = fixed[name]
+            row[f"difference_{strength:g}_{name}"] = float(at[name]) - fixed[name]
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["adult-sex", "compas-race"])
+    parser.add_argument("--seeds", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = [
+        calibration(task, seed) for task in args.tasks for seed in range(args.seeds)
+    ]
+    report = {
+        "command": "python benchmarks/dial_calibration.py " + " ".join(argv or []),
+        "environment": _environment(),
+        "criterion": "dial within 0.02 (disparity) and 0.005 (accuracy) of the "
+        "5-fold fixed fits at strength 0 and 1",
+        "rows": rows,
+    }
+    (RESULTS / "dial_calibration.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
