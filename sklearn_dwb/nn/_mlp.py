@@ -1,5 +1,7 @@
 """The default network of teacher and student."""
 
+import functools
+
 import torch
 
 _ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}
@@ -43,14 +45,17 @@ class TabularMLP(torch.nn.Module):
         activation="relu",
     ):
         super().__init__()
+        # float32 whatever torch's default dtype: weights drawn in float64 and
+        # cast would differ from the float32 draws of the same seed
+        linear = functools.partial(torch.nn.Linear, dtype=torch.float32)
         layers = []
         width = n_features
         for size in hidden_layer_sizes:
-            layers += [torch.nn.Linear(width, size), _ACTIVATIONS[activation]()]
+            layers += [linear(width, size), _ACTIVATIONS[activation]()]
             if dropout > 0:
                 layers.append(torch.nn.Dropout(dropout))
             width = size
-        layers.append(torch.nn.Linear(width, n_classes))
+        layers.append(linear(width, n_classes))
         self.layers = torch.nn.Sequential(*layers)
 
     def forward(self, X):
