@@ -38,7 +38,7 @@ from ._network import (
     WeightedDistillationNet,
     check_finite_logits,
     resolve_device,
-    seeded_torch,
+    seeded_training,
     train,
 )
 from ._trigger import (
@@ -297,11 +297,14 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         Torch device; ``"auto"`` uses CUDA when available, else the CPU. A
         device this machine lacks is refused before any work.
     random_state : int, RandomState instance or None, default=None
-        Seeds stamping, the validation split, initialisation and shuffling.
-        With a fixed value, fits on the same data give identical predictions
-        on the CPU, also when several fits run at once in threads (their
-        training steps take turns). The global torch random state is left
-        unchanged.
+        Seeds stamping, the validation split, initialisation, dropout and
+        shuffling. With a fixed value, fits on the same data give identical
+        predictions on the CPU, also when several fits, or other torch code,
+        run at once in threads: each training draws from a
+        ``torch.Generator`` of its own and never from torch's global
+        generator, whose state is left unchanged. (A custom ``module``
+        initialises and drops out with the global generator; its trainings
+        seed it, restore the caller's state after, and take turns.)
     verbose : int, default=0
         What ``fit`` prints: nothing at 0; at 1 one line per network it
         trains ("teacher: 14 epochs (early stopping), train loss ..., best
@@ -694,7 +697,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             else (f"teacher (strength {strength:g})")
         )
         teacher = self._derive_net(template, X_teacher, labels, valid_rows, label=label)
-        with seeded_torch(seeds.teacher_seed, teacher.device):
+        with seeded_training(teacher, seeds.teacher_seed):
             train(teacher, X_teacher[train_rows], _rows(labels, train_rows))
         del X_teacher
         n_triggers = triggers.shape[1]
@@ -878,7 +881,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                     plan.rows(fit_rows), self.trigger_value, self._dose_mechanism
                 )
             )
-            with seeded_torch(seeds.teacher_seed, teacher.device):
+            with seeded_training(teacher, seeds.teacher_seed):
                 train(teacher, data.X[fit_rows], _rows(data.labels, fit_rows))
             predictions[:, held_out] = dose_predictions(
                 teacher, data.X[held_out], plan.rows(held_out)
@@ -942,7 +945,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             distill_temperature=self.distill_temperature,
             distill_weight=self.distill_weight,
         )
-        with seeded_torch(seed, student.device):
+        with seeded_training(student, seed):
             train(student, data.X[train_rows], _rows(labels, train_rows))
         check_finite_logits(student, student.forward(data.X, device="cpu"))
         return student

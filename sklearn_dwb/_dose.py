@@ -153,17 +153,18 @@ def stamped_at(plan, dose):
 
 class DoseSampler:
     """Each epoch's training rows of the dose teacher (a batch iterator's
-    ``epoch_transform``): fresh doses from torch's global generator, and the
-    triggers, or with ``mechanism="reweigh"`` the row weights, they imply."""
+    ``epoch_transform``): fresh doses from the training's generator (torch's
+    global one if None), and the triggers, or with ``mechanism="reweigh"``
+    the row weights, they imply."""
 
     def __init__(self, plan, value, mechanism="trigger"):
         self.plan = plan
         self.value = value
         self.mechanism = mechanism
 
-    def __call__(self, X, y, dose=None):
+    def __call__(self, X, y, dose=None, generator=None):
         if dose is None:
-            dose = draw_doses(len(X))
+            dose = draw_doses(len(X), generator)
         if self.mechanism == "trigger":
             return dose_input(
                 X, self.plan, dose, self.value, stamped_at(self.plan, dose)

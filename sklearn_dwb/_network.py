@@ -1,6 +1,7 @@
 """Steps 3 and 4 of DwB on skorch: the net that trains teacher and student
 with one weighted loss, a fast batch iterator, early stopping, seeding."""
 
+import functools
 import math
 import re
 import sys
@@ -21,9 +22,8 @@ from skorch.utils import to_tensor
 DTYPE = torch.float32
 # Rows of the forward pass that checks a module's output before training.
 _PROBE_ROWS = 2
-# Held while torch's global generator is seeded for one network's training:
-# fits in several threads take turns, so each one draws only its own numbers
-# and the caller's state is restored intact (see ``seeded_torch``).
+# Held while torch's global generator is seeded for the training of a custom
+# module (see ``seeded_training``): such fits in several threads take turns.
 _TORCH_RNG_LOCK = threading.RLock()
 
 
@@ -45,22 +45,25 @@ class TensorBatchIterator:
     skorch's default ``DataLoader`` fetches and collates one row at a time.
     Here each epoch gathers the rows once, in a fresh random order when
     shuffling, and the batches are slices (views) of that copy. The order is
-    drawn from torch's global generator, which the estimator seeds inside
-    ``fit``, so every epoch gets a new, reproducible order in which each row
-    appears exactly once.
+    drawn from ``generator``, the training's own (see :func:`seeded_training`;
+    torch's global generator if None), so every epoch gets a new,
+    reproducible order in which each row appears exactly once.
 
-    ``epoch_transform(X, y) -> (X, y)``, if given, makes each epoch's rows
-    from the dataset's before they are shuffled (the dose-trained teacher
-    draws its doses and triggers there).
+    ``epoch_transform(X, y, generator=...) -> (X, y)``, if given, makes each
+    epoch's rows from the dataset's before they are shuffled (the
+    dose-trained teacher draws its doses and triggers there).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, epoch_transform=None):
+    def __init__(
+        self, dataset, batch_size, shuffle=False, epoch_transform=None, generator=None
+    ):
         self.X = _as_tensor(dataset.X)
         self.y = None if dataset.y is None else _as_tensor(dataset.y)
         self.n_rows = len(self.X)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.epoch_transform = epoch_transform
+        self.generator = generator
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
@@ -68,9 +71,9 @@ class TensorBatchIterator:
     def __iter__(self):
         X, y = self.X, self.y
         if self.epoch_transform is not None:
-            X, y = self.epoch_transform(X, y)
+            X, y = self.epoch_transform(X, y, generator=self.generator)
         if self.shuffle:
-            order = torch.randperm(self.n_rows)
+            order = torch.randperm(self.n_rows, generator=self.generator)
             X = _take(X, order)
             y = None if y is None else _take(y, order)
         for start in range(0, self.n_rows, self.batch_size):
@@ -253,8 +256,13 @@ class WeightedDistillationNet(NeuralNetClassifier):
         checks that the module returns float logits of shape
         ``(batch, n_classes)``.
         """
-        super().initialize_module()
-        module = self.module_
+        kwargs = self.get_params_for("module")
+        generators = getattr(self, "generators_", None)
+        if generators is not None and draws_from_generator(self.module):
+            kwargs["generator"] = generators[0]
+        self.module_ = module = self.initialized_instance(self.module, kwargs)
+        if generators is not None and draws_from_generator(self.module):
+            module.set_generator(generators[1])
         if not any(p.requires_grad for p in module.parameters()):
             raise ValueError(
                 f"The module {type(module).__name__} has no trainable parameters "
@@ -406,19 +414,49 @@ def train(net, X, y):
     return net
 
 
-@contextmanager
-def seeded_torch(seed, device):
-    """Seed torch inside the block and restore the caller's RNG state after.
+def draws_from_generator(module):
+    """Whether a module class (or partial) draws every random number from a
+    generator it is given (``generator=`` and ``set_generator``), as
+    :class:`~sklearn_dwb.nn.TabularMLP` does."""
+    while isinstance(module, functools.partial):
+        module = module.func
+    return bool(getattr(module, "draws_from_generator", False))
 
-    A process-wide lock is held for the whole block: torch has one global
-    generator (initialisation, shuffling and dropout draw from it), so two
-    fits in two threads would otherwise draw each other's numbers, and one
-    would restore a state the other had changed. With the lock, seeded
-    sections of concurrent fits run one at a time, each fit gives the
-    results it gives alone, and the caller's state is kept.
+
+@contextmanager
+def seeded_training(net, seed):
+    """Train ``net`` inside the block with random numbers of its own.
+
+    A ``torch.Generator`` seeded with ``seed`` draws the batch order, the
+    dose teacher's doses and, for a module that takes a generator
+    (:func:`draws_from_generator`: the default network), the initial weights
+    and the dropout masks (on the net's device). Torch's global generator is
+    then never touched, and fits in several threads run side by side, each
+    one as it runs alone, whatever other torch code does meanwhile. A custom
+    module draws from the global generator: it is seeded inside the block,
+    under a process-wide lock (fits with custom modules take turns), and the
+    caller's state is restored after.
     """
-    device = torch.device(device)
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(int(seed))
-        yield
+    seed = int(seed)
+    device = torch.device(net.device)
+    generator = torch.Generator().manual_seed(seed)
+    on_device = generator
+    if device.type != "cpu":
+        on_device = torch.Generator(device=device).manual_seed(seed)
+    net.generators_ = (generator, on_device)
+    net.iterator_train__generator = generator  # handed to the batch iterator
+    try:
+        if draws_from_generator(net.module):
+            yield
+        else:
+            cuda = [device.index or 0] if device.type == "cuda" else []
+            with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=cuda):
+                torch.manual_seed(seed)
+                yield
+    finally:
+        # a generator is no part of the fitted net (nor of its pickle)
+        del net.generators_
+        net.iterator_train__generator = None
+        module = getattr(net, "module_", None)
+        if module is not None and draws_from_generator(net.module):
+            module.set_generator(None)

@@ -17,7 +17,7 @@ from sklearn_dwb._network import (
     TensorBatchIterator,
     TrainingDiverged,
     WeightedDistillationNet,
-    seeded_torch,
+    seeded_training,
     train,
 )
 from sklearn_dwb.nn import TabularMLP
@@ -194,18 +194,44 @@ def test_train_passes_on_an_interrupt():
     assert net.module_.calls == 3
 
 
-def test_seeded_torch_seeds_inside_and_restores_the_callers_state():
-    torch.manual_seed(5)
-    state = torch.get_rng_state()
-    with seeded_torch(3, "cpu"):
-        first = torch.rand(4)
-    assert torch.equal(torch.get_rng_state(), state)
-    with seeded_torch(3, "cpu"):
-        again = torch.rand(4)
-    torch.manual_seed(3)
-    assert torch.equal(first, again) and torch.equal(first, torch.rand(4))
-    with seeded_torch(4, "cpu"):
-        assert not torch.equal(torch.rand(4), first)
+def test_seeded_training_draws_from_its_own_generator(biased_data):
+    """The default network's initial weights, dropout masks and batch order
+    come from the training's generator: the global generator is untouched,
+    and the same seed gives the same net whatever the global state."""
+    X, y, _ = biased_data
+    X = X.astype(np.float32)
+    labels = {"label": y.astype(np.int64), "weight": np.ones(len(y), np.float32)}
+
+    def trained(global_seed):
+        net = WeightedDistillationNet(
+            TabularMLP,
+            module__n_features=X.shape[1],
+            module__n_classes=2,
+            module__dropout=0.2,
+            max_epochs=2,
+            batch_size=64,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            train_split=None,
+            classes=[0, 1],
+            verbose=0,
+        )
+        torch.manual_seed(global_seed)
+        state = torch.get_rng_state()
+        with seeded_training(net, 3):
+            train(net, X, labels)
+        assert torch.equal(torch.get_rng_state(), state)  # never drawn from
+        assert net.iterator_train__generator is None  # nothing to pickle
+        assert all(
+            layer.generator is None
+            for layer in net.module_.layers
+            if hasattr(layer, "generator")
+        )
+        return [p.detach().clone() for p in net.module_.parameters()]
+
+    first, second = trained(0), trained(1)
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
 
 
 class NaNAfterTwoEpochs(torch.nn.Module):
@@ -262,19 +288,24 @@ def test_module_is_cast_to_float32_and_checked_once_built():
         four_logits.initialize()
 
 
-def test_seeded_sections_in_threads_take_turns():
+def test_seeded_sections_of_custom_modules_in_threads_take_turns():
+    """A custom module draws from torch's global generator: its seeded
+    training sections take turns and restore the caller's state."""
     events = []
     first_inside = threading.Event()
 
+    def custom_net():
+        return WeightedDistillationNet(torch.nn.Linear, device="cpu")
+
     def first():
-        with seeded_torch(1, "cpu"):
+        with seeded_training(custom_net(), 1):
             first_inside.set()
             time.sleep(0.2)
             events.append(("first", torch.rand(3)))
 
     def second():
         first_inside.wait()
-        with seeded_torch(2, "cpu"):
+        with seeded_training(custom_net(), 2):
             events.append(("second", torch.rand(3)))
 
     torch.manual_seed(0)

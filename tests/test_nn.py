@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from sklearn_dwb.nn import TabularMLP
+from sklearn_dwb.nn._mlp import Dropout
 
 
 def test_layer_widths_and_output_shape():
@@ -36,7 +37,7 @@ def test_dropout_only_when_asked_and_only_in_training():
     assert [type(m) for m in net.layers[:3]] == [
         torch.nn.Linear,
         torch.nn.ReLU,
-        torch.nn.Dropout,
+        Dropout,  # torch's Dropout, which can draw from a generator
     ]
     X = torch.ones(16, 5)
     torch.manual_seed(0)
@@ -44,3 +45,26 @@ def test_dropout_only_when_asked_and_only_in_training():
     assert not torch.equal(net(X), net(X))  # a new dropout mask every pass
     net.eval()
     assert torch.equal(net(X), net(X))
+
+
+def test_a_generator_draws_the_weights_and_masks_torch_would_draw():
+    """With a generator, the weights and dropout masks are those torch's
+    global generator gives for the same seed, and it is never touched."""
+    torch.manual_seed(3)
+    plain = TabularMLP(7, 2, (8, 5), dropout=0.3)
+    torch.manual_seed(99)
+    state = torch.get_rng_state()
+    own = TabularMLP(
+        7, 2, (8, 5), dropout=0.3, generator=torch.Generator().manual_seed(3)
+    )
+    for a, b in zip(plain.parameters(), own.parameters(), strict=True):
+        assert torch.equal(a, b)
+    X = torch.randn(16, 7)
+    state = torch.get_rng_state()
+    own.set_generator(torch.Generator().manual_seed(5))
+    masked = own(X)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(5)
+    assert torch.equal(masked, plain(X))
+    own.set_generator(None)  # back to torch's global generator
+    assert all(m.generator is None for m in own.modules() if isinstance(m, Dropout))
