@@ -1,4 +1,5 @@
-"""Loaders for the fairness benchmarks: Adult, COMPAS and German credit.
+"""Loaders for the fairness benchmarks: Adult, COMPAS, German credit, Bank
+marketing and credit card default.
 
 Files are looked up in the data home (``data_home``, else the
 ``SKLEARN_DWB_DATA`` environment variable, else
@@ -6,7 +7,10 @@ Files are looked up in the data home (``data_home``, else the
 against their SHA-256, and downloaded from the canonical source when missing.
 """
 
+import io
 import os
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +47,34 @@ SOURCES = {
             "b21f3d81db8071257d5ff1deaeba1fd4303b62712e6fcc9715c7a86202cb5871",
         ),
     },
+    "bank": {
+        "bank-full.csv": (
+            "https://archive.ics.uci.edu/static/public/222/bank+marketing.zip",
+            "d1513ec63b385506f7cfce9f2c5caa9fe99e7ba4e8c3fa264b3aaf0f849ed32d",
+        ),
+    },
+    "credit": {
+        "UCI_Credit_Card.csv": (
+            "https://archive.ics.uci.edu/static/public/350/"
+            "default+of+credit+card+clients.zip",
+            "e3d893c1b4a9dc73220d01e18975ea04adb79fd8e0cebed1aea739e77797224e",
+        ),
+    },
+}
+
+# Files the canonical URL serves inside zip archives: dataset -> file -> the
+# members to open, outermost first. A mirror serves the file itself.
+ZIP_MEMBERS = {
+    "bank": {"bank-full.csv": ("bank.zip", "bank-full.csv")},
+}
+
+# Files the canonical source does not distribute as they are: dataset -> file
+# -> where they come from. They are read from the data home or a mirror only.
+NOT_DOWNLOADABLE = {
+    "credit": {
+        "UCI_Credit_Card.csv": "the CSV export of the Excel table in {url}; "
+        "UCI distributes no CSV",
+    },
 }
 
 #: Environment variable naming a mirror laid out as ``<base>/<dataset>/<file>``.
@@ -76,11 +108,42 @@ def get_data_home(data_home=None):
     return Path(data_home).expanduser()
 
 
+def _download(url, path):
+    """Download ``url`` to the file ``path`` (pooch picks the protocol)."""
+    from pooch.downloaders import choose_downloader
+
+    choose_downloader(url)(url, str(path), None)
+
+
+def _zip_member(archive, member):
+    """The bytes of ``member`` (matched by base name) in the zip ``archive``."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        names = [name for name in opened.namelist() if name.split("/")[-1] == member]
+        if len(names) != 1:
+            raise OSError(
+                f"the archive holds {len(names)} files named {member!r}, "
+                f"expected one; it holds {opened.namelist()}"
+            )
+        return opened.read(names[0])
+
+
 def _fetch_file(dataset, name, data_home, download_if_missing):
-    """Path of a verified dataset file, downloading it if needed."""
-    import pooch  # downloads to a temporary file, checks the hash, then moves
+    """Path of a verified dataset file, downloading it if needed.
+
+    The download goes to a temporary folder beside the file; the file is
+    extracted from its zip archives if the source serves it zipped
+    (``ZIP_MEMBERS``), checked against its SHA-256, and only then moved to
+    its place.
+    """
+    import pooch
 
     url, sha256 = SOURCES[dataset][name]
+    members = ZIP_MEMBERS.get(dataset, {}).get(name, ())
+    not_downloadable = NOT_DOWNLOADABLE.get(dataset, {}).get(name)
+    if not_downloadable:
+        origin = not_downloadable.format(url=url)
+    else:
+        origin = ", which holds ".join([f"from {url}", *members])
     folder = get_data_home(data_home) / dataset
     path = folder / name
     if path.exists():
@@ -88,35 +151,59 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
         if found != sha256:
             raise OSError(
                 f"{path} has SHA-256 {found}, expected {sha256}: the file is "
-                "corrupt or a different version. Delete it to download it again."
+                "corrupt or a different version. "
+                + (
+                    f"Replace it with {origin}."
+                    if not_downloadable
+                    else "Delete it to download it again."
+                )
             )
         return path
     if not download_if_missing:
         raise OSError(
             f"{path} is missing and download_if_missing=False. Put the file "
-            f"there (from {url}), or point data_home / SKLEARN_DWB_DATA at a "
+            f"there ({origin}), or point data_home / SKLEARN_DWB_DATA at a "
             "folder that holds it."
         )
     base = os.environ.get(BASE_URL_VARIABLE)
     if base:
-        url = f"{base.rstrip('/')}/{dataset}/{name}"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        pooch.retrieve(
-            url,
-            known_hash=f"sha256:{sha256}",
-            fname=name,
-            path=folder,
-            progressbar=False,
-        )
-    except ValueError as error:  # hash mismatch: pooch removes the file
-        raise OSError(f"Refused {url}: {error}") from error
-    except Exception as error:  # offline, HTTP error, ...
+        url, members = f"{base.rstrip('/')}/{dataset}/{name}", ()
+    elif not_downloadable:
         raise OSError(
-            f"Could not download {url} ({error}). Without network access, copy "
-            f"the file to {path}, or point data_home / SKLEARN_DWB_DATA at a "
-            "folder holding <dataset>/<file>."
-        ) from error
+            f"{path} is missing and cannot be downloaded ({origin}). Put {name} "
+            f"(SHA-256 {sha256}) there, or point data_home / "
+            f"SKLEARN_DWB_DATA at a folder holding {dataset}/{name}, or "
+            f"{BASE_URL_VARIABLE} at a mirror serving it."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=folder) as temporary:
+        download = Path(temporary, "download")
+        try:
+            _download(url, download)
+        except Exception as error:  # offline, HTTP error, ...
+            raise OSError(
+                f"Could not download {url} ({error}). Without network access, "
+                f"copy the file to {path} ({origin}), or point data_home / "
+                "SKLEARN_DWB_DATA at a folder holding <dataset>/<file>."
+            ) from error
+        if members:
+            content = download.read_bytes()
+            try:
+                for member in members:
+                    content = _zip_member(content, member)
+            except Exception as error:  # not a zip, member missing, ...
+                chain = ", which holds ".join(members)
+                raise OSError(
+                    f"Refused {url}: {error}; expected a zip archive holding {chain}."
+                ) from error
+            download.write_bytes(content)
+        found = pooch.file_hash(download, alg="sha256")
+        if found != sha256:
+            raise OSError(
+                f"Refused {url}: {name} has SHA-256 {found}, expected {sha256} "
+                "(a different version or a corrupt download); nothing was saved."
+            )
+        os.replace(download, path)
     return path
 
 
@@ -385,4 +472,130 @@ def fetch_german(
     frame["credit"] = (frame["credit"] == 1).astype(np.int64)
     return _bunch(
         frame, "credit", ["sex", "age"], fetch_german.__doc__, return_X_y, as_frame
+    )
+
+
+@Substitution(**_LOADER_DOCS)
+def fetch_bank_marketing(
+    *,
+    keep_duration=False,
+    data_home=None,
+    download_if_missing=True,
+    return_X_y=False,
+    as_frame=True,
+):
+    """Load the UCI Bank Marketing data (45,211 rows, ``bank-full.csv``).
+
+    Clients of a Portuguese bank called in direct marketing campaigns. Target
+    ``y``: 1 if the client subscribed a term deposit ("yes", 11.7%), else 0.
+    A column ``age_group`` is derived from ``age``: "under 25" or "25 or
+    older" (the usual privileged group; 809 rows are under 25, with a
+    positive rate of 0.256 against 0.114). ``age`` stays a feature. The
+    other columns keep their values; "unknown" is a category, not a missing
+    value, and ``pdays`` is -1 for clients not contacted before. Sensitive
+    column: ``age_group``. Source: UCI ML Repository, "Bank Marketing"
+    (id 222), CC BY 4.0 (Moro, Cortez and Rita, 2014); the file is
+    extracted from ``bank.zip`` inside the repository's zip.
+
+    Parameters
+    ----------
+    keep_duration : bool, default=False
+        Keep ``duration``, the length of the last call in seconds. It is
+        known only once the call is over, and then nearly decides the
+        outcome (a zero duration means "no"), so it is dropped by default,
+        as for a model used before the call. Keep it to compare with work
+        that used all 16 attributes.
+    %(data_home)s
+    %(download_if_missing)s
+    %(return_X_y)s
+    %(as_frame)s
+
+    Returns
+    -------
+    %(returns)s
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import fetch_bank_marketing
+    >>> X, y = fetch_bank_marketing(return_X_y=True)
+    >>> X.shape
+    (45211, 16)
+    >>> X["age_group"].value_counts().to_dict()
+    {'25 or older': 44402, 'under 25': 809}
+    >>> print(round(y.mean(), 3))
+    0.117
+    """
+    path = _fetch_file("bank", "bank-full.csv", data_home, download_if_missing)
+    frame = pd.read_csv(path, sep=";")
+    if not keep_duration:
+        frame = frame.drop(columns="duration")
+    frame.insert(
+        frame.columns.get_loc("age") + 1,
+        "age_group",
+        np.where(frame["age"] < 25, "under 25", "25 or older"),
+    )
+    frame["y"] = (frame["y"] == "yes").astype(np.int64)
+    return _bunch(
+        frame, "y", ["age_group"], fetch_bank_marketing.__doc__, return_X_y, as_frame
+    )
+
+
+CREDIT_TARGET = "default.payment.next.month"
+
+
+@Substitution(**_LOADER_DOCS)
+def fetch_credit_default(
+    *, data_home=None, download_if_missing=True, return_X_y=False, as_frame=True
+):
+    """Load the UCI Default of Credit Card Clients data (30,000 rows).
+
+    Credit card holders in Taiwan (2005). Target
+    ``default.payment.next.month``: 1 for a default on the next payment
+    (22.1%), else 0. ``SEX`` is "male" or "female" (coded 1 and 2 in the
+    file); the 22 other features keep their names and codes (``LIMIT_BAL``,
+    ``EDUCATION``, ``MARRIAGE``, ``AGE``, repayment status ``PAY_0`` and
+    ``PAY_2`` to ``PAY_6``, ``BILL_AMT1`` to ``BILL_AMT6``, ``PAY_AMT1`` to
+    ``PAY_AMT6``); the row number ``ID`` is dropped. Sensitive column:
+    ``SEX`` (default rates 0.242 for men and 0.208 for women). Source: UCI
+    ML Repository, "Default of Credit Card Clients" (id 350), CC BY 4.0
+    (Yeh and Lien, 2009).
+
+    UCI distributes this table only as an Excel file, which would need an
+    extra package to read, so the loader reads its widely used CSV export,
+    ``UCI_Credit_Card.csv``, and does not download it: put that file in
+    ``<data_home>/credit/`` (it is checked against its SHA-256), or set
+    ``SKLEARN_DWB_DATA_URL`` to a mirror that serves it.
+
+    Parameters
+    ----------
+    %(data_home)s
+    download_if_missing : bool, default=True
+        Download a missing file from a mirror (``SKLEARN_DWB_DATA_URL``);
+        without one, a missing file is an error that says where to put it.
+    %(return_X_y)s
+    %(as_frame)s
+
+    Returns
+    -------
+    %(returns)s
+
+    Examples
+    --------
+    >>> from sklearn_dwb.datasets import fetch_credit_default
+    >>> data = fetch_credit_default()
+    >>> data.data.shape
+    (30000, 23)
+    >>> data.frame.groupby("SEX")[data.target_names[0]].mean().round(3).to_dict()
+    {'female': 0.208, 'male': 0.242}
+    """
+    path = _fetch_file("credit", "UCI_Credit_Card.csv", data_home, download_if_missing)
+    frame = pd.read_csv(path).drop(columns="ID")
+    frame["SEX"] = frame["SEX"].map({1: "male", 2: "female"})
+    return _bunch(
+        frame,
+        CREDIT_TARGET,
+        ["SEX"],
+        fetch_credit_default.__doc__,
+        return_X_y,
+        as_frame,
     )
