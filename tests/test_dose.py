@@ -185,6 +185,7 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
         trigger_strength="auto",
         auto_metric=metric,
         max_disparity=0.05,
+        confidence=None,  # point estimates: no bound columns
         **fast_params,
     ).fit(X, y, sensitive_features=groups)
     search = clf.plan_search_
@@ -249,6 +250,7 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
         trigger_strength="auto",
         auto_metric="equalized_odds_difference",
         max_disparity=0.0,
+        confidence=None,
         **fast_params,
     )
     with pytest.warns(
