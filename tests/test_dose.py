@@ -647,3 +647,25 @@ def test_many_groups_keep_the_search_table_and_warnings_small(fast_params):
         for m in messages
     )
     assert any("and 116 more groups: see trigger_strength_" in m for m in messages)
+
+
+def test_spread_bounds_of_many_groups_pair_the_extreme_ones():
+    """Beyond PAIRED_GROUPS groups only the extreme groups are paired: on
+    random rates of 40 groups the bounds stay within 0.005 of those over
+    every pair."""
+    from sklearn_dwb import _disparity
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        rates = rng.uniform(0.2, 0.8, (1, 3, 40))
+        variances = rng.uniform(1e-5, 4e-3, (1, 3, 40))
+        folds = rates[None] + rng.normal(0, 0.03, (5, 1, 3, 40))
+        paired = _disparity.spread_bounds(rates, variances, folds, 1.28)
+        every = _disparity.PAIRED_GROUPS
+        try:
+            _disparity.PAIRED_GROUPS = 1000
+            full = _disparity.spread_bounds(rates, variances, folds, 1.28)
+        finally:
+            _disparity.PAIRED_GROUPS = every
+        for got, expected in zip(paired, full, strict=True):
+            np.testing.assert_allclose(got, expected, atol=0.005)
