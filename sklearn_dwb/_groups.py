@@ -126,7 +126,8 @@ def _check_one_hot_set(X, feature, values):
             f"sensitive_columns={feature!r} is read from the one-hot columns "
             f"{columns[:10]} of X, and {unset.size} rows have none of them set "
             f"(e.g. row {unset[0]}): the encoder dropped a category "
-            "(OneHotEncoder(drop='first') or drop='if_binary'). Keep every "
+            "(OneHotEncoder(drop='first') or drop='if_binary'), or met one it "
+            "was not fitted on (handle_unknown='ignore'). Keep every "
             f"category (drop=None), or name a column itself, e.g. "
             f"sensitive_columns={columns[0]!r} (its 0/1 values are the groups)."
         )

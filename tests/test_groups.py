@@ -89,7 +89,7 @@ def test_a_one_hot_encoded_feature_is_found_by_its_name():
     assert sensitive_frame(plain, None, "sex")["sex"].tolist() == ["F", "M"]
     # a row of an unseen value (all zeros) has no group: a clear error in fit
     unseen = pd.DataFrame({"sex_F": [1, 0], "sex_M": [0, 0]})
-    with pytest.raises(ValueError, match="missing values in 1 rows"):
+    with pytest.raises(ValueError, match="and 1 rows have none of them set"):
         encode_groups(sensitive_frame(unseen, None, "sex"), 2, None)
     not_one_hot = pd.DataFrame({"sex_F": [1, 1], "sex_M": [0, 1]})
     with pytest.raises(ValueError, match="do not one-hot encode 'sex'"):
