@@ -785,6 +785,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             classes=data.classes,
             group_codes=data.group_codes,
             groups=data.group_labels,
+            stamped_groups=np.unique(plan.trigger_cells // len(data.classes)),
         )
         teachers, predictions = self._train_dose_teachers(
             template, data, plan, folds, seeds, train_rows, valid_rows

@@ -178,7 +178,15 @@ class DoseSampler:
 
 
 def cross_fit_folds(
-    cv, cell_codes, class_codes, seed, *, classes=None, group_codes=None, groups=None
+    cv,
+    cell_codes,
+    class_codes,
+    seed,
+    *,
+    classes=None,
+    group_codes=None,
+    groups=None,
+    stamped_groups=None,
 ):
     """The (fit rows, held-out rows) of each dose teacher; every row is held
     out by exactly one teacher.
@@ -187,10 +195,11 @@ def cross_fit_folds(
     int: that many folds, shuffled with ``seed`` and stratified by (group,
     class) cell, or by class where a cell has fewer rows than folds. A
     splitter or an iterable of splits (scikit-learn's ``check_cv``): its
-    splits of the rows, with the class codes as ``y``. Every fold's fit rows
-    must hold every class (``classes`` names them) and every group of
-    ``group_codes`` (``groups`` names them): a teacher that never saw one
-    cannot predict it, nor learn its dose.
+    splits of the rows, with the class codes as ``y``; its every fold's fit
+    rows must hold every class (``classes`` names them) and every group of
+    ``group_codes`` that the plan stamps (``stamped_groups``, by default
+    every group; ``groups`` names them): a teacher that never saw one cannot
+    predict it, nor learn its dose.
     """
     everything = np.arange(len(class_codes))
     if cv is None:
@@ -222,9 +231,15 @@ def cross_fit_folds(
             "like KFold or StratifiedKFold; splitters such as ShuffleSplit "
             "leave rows out or hold them out twice."
         )
+    if isinstance(cv, Integral):
+        # shuffled and stratified: every class is in every fold; a tiny
+        # group may miss one (min_group_size=0), as it would in any split
+        return folds
     _check_folds_hold_everything(folds, class_codes, classes, "class")
     if group_codes is not None:
-        _check_folds_hold_everything(folds, group_codes, groups, "group")
+        _check_folds_hold_everything(
+            folds, group_codes, groups, "group", required=stamped_groups
+        )
     return folds
 
 
@@ -270,8 +285,8 @@ def _splits_of(cv, everything, class_codes):
     return folds
 
 
-def _check_folds_hold_everything(folds, codes, names, what):
-    present = np.unique(codes)
+def _check_folds_hold_everything(folds, codes, names, what, required=None):
+    present = np.unique(codes) if required is None else np.asarray(required)
     for number, (fit, _) in enumerate(folds, start=1):
         missing = np.setdiff1d(present, codes[fit])
         if missing.size:
@@ -490,12 +505,15 @@ class PlanSearch:
         uniform = [(j,) * n_groups for j in range(self.n_doses)]
         best = max(uniform, key=lambda plan: self._rank(plan, max_disparity))
         for _ in range(2):
+            start = best
             for group in range(n_groups):
                 moves = [
                     best[:group] + (j,) + best[group + 1 :] for j in range(self.n_doses)
                 ]
                 best = max(moves, key=rank)
                 self.score(best)
+            if best == start:  # a round that moved no group: so would the next
+                break
         return self.best(max_disparity, exclude)
 
     def checked_disparity(self, plan):
