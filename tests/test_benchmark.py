@@ -113,3 +113,106 @@ def test_quick_benchmark_writes_results_and_resumes(harness, tmp_path, capsys):
     again = harness.main(["--quick", "--output-dir", str(tmp_path)])
     assert "0 runs to do" in capsys.readouterr().out
     assert len(again) == len(results)
+
+
+# ------------------------------------------------------- ranking at a bound
+@pytest.fixture(scope="module")
+def ranking():
+    spec = importlib.util.spec_from_file_location(
+        "benchmark_ranking", ROOT / "benchmarks" / "ranking.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _results(task, accuracies, eod):
+    """A results table of one task: setting -> per-seed accuracies and a
+    constant test EOD."""
+    return pd.DataFrame(
+        [
+            {
+                "task": task,
+                "method": setting,
+                "seed": seed,
+                "accuracy": accuracy,
+                "equalized_odds_difference": eod[setting],
+            }
+            for setting, per_seed in accuracies.items()
+            for seed, accuracy in enumerate(per_seed)
+        ]
+    )
+
+
+def test_paired_differences_rank_a_winner_a_tie_and_an_unrankable_task(ranking):
+    noise = np.array([0.004, -0.003, 0.002, -0.004, 0.001])
+    base = np.array([0.80, 0.82, 0.81, 0.79, 0.80])
+    # "clear": DwB 0.02 above EG on every split; "close": within the noise;
+    # the unmitigated network is more accurate but outside the bound
+    results = pd.concat(
+        [
+            _results(
+                "clear",
+                {
+                    "dwb_global_1": base + 0.02,
+                    "dwb_global_0.5": base + 0.03,
+                    "eg_eo_lr": base,
+                    "network": base + 0.05,
+                },
+                {
+                    "dwb_global_1": 0.02,
+                    "dwb_global_0.5": 0.08,
+                    "eg_eo_lr": 0.01,
+                    "network": 0.1,
+                },
+            ),
+            _results(
+                "close",
+                {"dwb_global_1": base + noise, "eg_eo_lr": base - noise},
+                {"dwb_global_1": 0.02, "eg_eo_lr": 0.02},
+            ),
+            _results(
+                "noisy",
+                {"dwb_global_1": base + 0.02, "eg_eo_lr": base},
+                {"dwb_global_1": 0.02, "eg_eo_lr": 0.02},
+            ),
+        ]
+    )
+    best = ranking.best_settings(results, "equalized_odds_difference", 0.05)
+    clear = best[best.task == "clear"].set_index("method")
+    # the most accurate setting within the bound, not the most accurate one
+    assert clear.loc["DwB (network)", "setting"] == "dwb_global_1"
+    assert "unmitigated" not in clear.index
+    status, tied, pairs = ranking.rank_task(results, "clear", best)
+    assert (status, tied) == ("first", ["DwB (network)"])
+    (_, other, mean, lower, upper, n) = pairs[0]
+    assert other == "ExponentiatedGradient (LR)" and n == 5
+    assert mean == pytest.approx(0.02) and lower == pytest.approx(0.02)
+    status, tied, pairs = ranking.rank_task(results, "close", best)
+    assert status == "tied" and set(tied) == {
+        "DwB (network)",
+        "ExponentiatedGradient (LR)",
+    }
+    # t-interval of the paired differences 2 * noise: mean 0, sd 0.0066
+    half = 2.776445 * np.std(2 * noise, ddof=1) / np.sqrt(5)  # t(0.975, 4)
+    assert pairs[0][3] == pytest.approx(pairs[0][2] - half)
+    # a floor above the bound: not ranked, whatever the differences
+    floors = {"clear": 0.01, "close": 0.01, "noisy": 0.06}
+    counts = ranking.wins_ties_losses(
+        results, best, floors, "equalized_odds_difference", 0.05
+    )
+    eg = counts["ExponentiatedGradient (LR)"]
+    assert (eg["wins"], eg["ties"], eg["losses"], eg["cannot rank"]) == (1, 1, 0, 1)
+    # the unmitigated network has no setting within the bound: DwB wins
+    unmitigated = counts["unmitigated"]
+    assert (unmitigated["wins"], unmitigated["cannot rank"]) == (2, 1)
+    # neither method within the bound
+    tight = ranking.best_settings(results, "equalized_odds_difference", 0.001)
+    counts = ranking.wins_ties_losses(
+        results, tight, floors, "equalized_odds_difference", 0.001
+    )
+    assert counts["ExponentiatedGradient (LR)"]["neither"] == 0  # floors above
+    counts = ranking.wins_ties_losses(
+        results, tight, {}, "equalized_odds_difference", 0.001
+    )
+    assert counts["ExponentiatedGradient (LR)"]["neither"] == 3

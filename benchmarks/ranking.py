@@ -1,0 +1,230 @@
+"""Which method is most accurate at a bound, beyond the noise? Paired differences.
+
+For each task and bound (EOD <= 0.05, EOD <= 0.03, DPD <= 0.02), each
+*method* (a family of settings, see ``METHODS``: every DwB setting of the
+network is one method, every ExponentiatedGradient setting over
+LogisticRegression another, ...) is represented by its most accurate setting
+whose *mean* test disparity over the task's seeds is within the bound. For
+every pair of methods, the mean paired difference in test accuracy over the
+seeds both ran, with a 95% t-interval (``mean +- t(0.975, n - 1) * sd /
+sqrt(n)``, the seeds being the task's splits: the same splits for every
+method). A method is "first" only when its interval against every other
+method lies above zero; otherwise the most accurate method is "tied" with
+the methods whose interval against it holds zero. A task whose noise floor
+(the mean test EOD of exactly fair classifiers, ``noise_floor.json``) is
+above an equalized-odds bound "cannot be ranked at this bound".
+
+Run from the repository root after ``benchmarks/run.py``:
+
+    python benchmarks/ranking.py
+
+It writes ``docs/benchmarks/ranking.md`` and ``ranking.json`` beside the
+results.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+HERE = Path(__file__).parent
+BENCHMARK = HERE.parent / "docs" / "benchmarks"
+BOUNDS = (
+    ("equalized_odds_difference", 0.05),
+    ("equalized_odds_difference", 0.03),
+    ("demographic_parity_difference", 0.02),
+)
+SHORT = {"equalized_odds_difference": "EOD", "demographic_parity_difference": "DPD"}
+#: The method each benchmark setting belongs to (first matching rule).
+METHODS = (
+    ("DwB (network)", lambda m: m.startswith("dwb_") and not m.endswith("_teacher")),
+    ("reweighing (network)", lambda m: m.startswith("reweighing")),
+    ("undersampling (network)", lambda m: m == "undersampling"),
+    ("ExponentiatedGradient (LR)", lambda m: m.startswith("eg_") and m.endswith("_lr")),
+    (
+        "ExponentiatedGradient (network)",
+        lambda m: m.startswith("eg_") and m.endswith("_network"),
+    ),
+    ("GridSearch (LR)", lambda m: m.startswith("grid_")),
+    ("ThresholdOptimizer (LR)", lambda m: m.startswith("threshold_")),
+    ("unmitigated", lambda m: m in ("network", "logistic_regression")),
+)
+FOCAL = "DwB (network)"
+
+
+def method_of(setting):
+    """The method of a benchmark setting, or None (a teacher's row)."""
+    return next((name for name, rule in METHODS if rule(setting)), None)
+
+
+def best_settings(results, metric, bound):
+    """Per task and method, the most accurate setting whose mean test
+    disparity is within the bound: columns task, method, setting, accuracy,
+    disparity (means over seeds)."""
+    results = results.assign(group=results["method"].map(method_of))
+    means = (
+        results.dropna(subset=["group"])
+        .groupby(["task", "group", "method"])[["accuracy", metric]]
+        .mean()
+        .reset_index()
+    )
+    within = means[means[metric] <= bound]
+    best = within.loc[within.groupby(["task", "group"])["accuracy"].idxmax()]
+    return best.rename(
+        columns={"group": "method", "method": "setting", metric: "disparity"}
+    ).reset_index(drop=True)
+
+
+def paired_difference(results, task, setting_a, setting_b, level=0.95):
+    """Mean paired accuracy difference (a - b) over the seeds both ran, with
+    its t-interval: (mean, lower, upper, n)."""
+    rows = results[results["task"] == task]
+    a = rows[rows["method"] == setting_a].set_index("seed")["accuracy"]
+    b = rows[rows["method"] == setting_b].set_index("seed")["accuracy"]
+    difference = (a - b).dropna()
+    n = len(difference)
+    mean = float(difference.mean()) if n else np.nan
+    if n < 2:
+        return mean, np.nan, np.nan, n
+    half = stats.t.ppf((1 + level) / 2, n - 1) * difference.std(ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half, n
+
+
+def rank_task(results, task, best):
+    """The task's status at a bound: ("first", [winner]), ("tied", [the
+    methods tied with the most accurate]) or ("none", []), and every pair's
+    difference."""
+    chosen = best[best["task"] == task].sort_values("accuracy", ascending=False)
+    if chosen.empty:
+        return "none", [], []
+    top = chosen.iloc[0]
+    pairs, tied = [], [top["method"]]
+    for other in chosen.iloc[1:].itertuples():
+        mean, lower, upper, n = paired_difference(
+            results, task, top["setting"], other.setting
+        )
+        pairs.append((top["method"], other.method, mean, lower, upper, n))
+        if not lower > 0:
+            tied.append(other.method)
+    status = "first" if len(tied) == 1 else "tied"
+    return status, tied, pairs
+
+
+def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL):
+    """Per peer method: DwB's wins, ties and losses over the tasks that can
+    be ranked (a method with a setting within the bound wins over one
+    without), the tasks where neither reaches the bound, and those that
+    cannot be ranked (the floor above an equalized-odds bound)."""
+    counts = {}
+    for task in sorted(results["task"].unique()):
+        rankable = not (
+            metric == "equalized_odds_difference" and floors.get(task, 0) > bound
+        )
+        chosen = best[best["task"] == task].set_index("method")
+        for peer in [name for name, _ in METHODS if name != focal]:
+            row = counts.setdefault(
+                peer,
+                {"wins": 0, "ties": 0, "losses": 0, "neither": 0, "cannot rank": 0},
+            )
+            if not rankable:
+                row["cannot rank"] += 1
+                continue
+            has_focal, has_peer = focal in chosen.index, peer in chosen.index
+            if has_focal and has_peer:
+                _, lower, upper, _ = paired_difference(
+                    results,
+                    task,
+                    chosen.loc[focal, "setting"],
+                    chosen.loc[peer, "setting"],
+                )
+                key = "wins" if lower > 0 else "losses" if upper < 0 else "ties"
+            elif has_focal:
+                key = "wins"  # only DwB reaches the bound
+            elif has_peer:
+                key = "losses"
+            else:
+                key = "neither"  # no setting of either reaches the bound
+            row[key] += 1
+    return counts
+
+
+def noise_floors(path):
+    splits = pd.DataFrame(json.loads(Path(path).read_text())["splits"])
+    return splits.groupby("task")["floor_mean"].mean().to_dict()
+
+
+def report(results, floors):
+    lines, summary = ["# Ranking at a bound: paired differences", ""], {}
+    lines += [
+        "Generated by `python benchmarks/ranking.py` from `results.csv`: see",
+        "its docstring for the rule. Intervals are 95% t-intervals of the mean",
+        "paired accuracy difference over the seeds (the same splits for every",
+        "method).",
+        "",
+    ]
+    for metric, bound in BOUNDS:
+        title = f"{SHORT[metric]} <= {bound:g}"
+        best = best_settings(results, metric, bound)
+        lines += [
+            f"## {title}",
+            "",
+            "| task | noise floor (EOD) | status |",
+            "|---|---|---|",
+        ]
+        for task in sorted(results["task"].unique()):
+            floor = floors.get(task, np.nan)
+            if metric == "equalized_odds_difference" and floor > bound:
+                lines.append(f"| {task} | {floor:.3f} | cannot rank at this bound |")
+                continue
+            status, tied, pairs = rank_task(results, task, best)
+            if status == "none":
+                text = "no method within the bound"
+            else:
+                top = best[(best.task == task) & (best.method == tied[0])].iloc[0]
+                text = (
+                    f"{status}: {', '.join(tied)} (`{top.setting}` {top.accuracy:.3f},"
+                    f" {SHORT[metric]} {top.disparity:.3f})"
+                )
+                differences = "; ".join(
+                    f"vs {b}: {m:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+                    for _, b, m, lo, hi, _ in pairs
+                )
+                text += f"; {differences}" if differences else ""
+            lines.append(f"| {task} | {floor:.3f} | {text} |")
+        counts = wins_ties_losses(results, best, floors, metric, bound)
+        lines += [
+            "",
+            f"DwB (network) against each method at {title}, over the tasks:",
+            "",
+            "| method | wins | ties | losses | neither within | cannot rank |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            "| " + " | ".join([peer, *(str(count) for count in c.values())]) + " |"
+            for peer, c in counts.items()
+        ]
+        lines.append("")
+        summary[title] = counts
+    return "\n".join(lines), summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default=str(BENCHMARK / "results.csv"))
+    parser.add_argument(
+        "--noise-floor", default=str(HERE / "results" / "noise_floor.json")
+    )
+    parser.add_argument("--output", default=str(BENCHMARK / "ranking.md"))
+    args = parser.parse_args(argv)
+    text, summary = report(pd.read_csv(args.results), noise_floors(args.noise_floor))
+    output = Path(args.output)
+    output.write_text(text + "\n")
+    output.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
