@@ -45,7 +45,9 @@ from sklearn_dwb import BackdoorDebiasClassifier, __version__
 from sklearn_dwb._trigger import append_triggers, plan_stamps
 from sklearn_dwb.datasets import (
     fetch_adult,
+    fetch_bank_marketing,
     fetch_compas,
+    fetch_credit_default,
     fetch_german,
     make_tabular_encoder,
 )
@@ -81,13 +83,18 @@ def _adult(seed, column, binarise):
     )
 
 
-def _split(data, seed, groups):
+def _split(data, seed, groups, by_cell=False):
+    """70/30 split stratified by class (the first tasks), or by (group,
+    class) cell (the tasks added with the larger datasets)."""
+    strata = data.target.to_numpy()
+    if by_cell:
+        strata = pd.Series(groups).astype(str).to_numpy() + "|" + strata.astype(str)
     return train_test_split(
         data.data,
         data.target.to_numpy(),
         groups,
         test_size=0.3,
-        stratify=data.target,
+        stratify=strata,
         random_state=seed,
     )
 
@@ -108,6 +115,16 @@ def _german(seed, column):
     return _split(data, seed, groups)
 
 
+def _bank_age(seed):
+    data = fetch_bank_marketing()
+    return _split(data, seed, data.data["age_group"].to_numpy(), by_cell=True)
+
+
+def _credit_sex(seed):
+    data = fetch_credit_default()
+    return _split(data, seed, data.data["SEX"].to_numpy(), by_cell=True)
+
+
 def _as_array(groups):
     return groups.to_numpy()
 
@@ -122,6 +139,8 @@ TASKS = {
     "compas-race": _compas_race,
     "german-sex": functools.partial(_german, column="sex"),
     "german-age": functools.partial(_german, column="age"),
+    "bank-age": _bank_age,
+    "credit-sex": _credit_sex,
 }
 
 
