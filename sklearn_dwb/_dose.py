@@ -644,7 +644,8 @@ def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
     shown = list(strengths.items())
     chosen = ", ".join(f"{name}={value:g}" for name, value in shown[:5])
     if len(shown) > 5:
-        chosen += f", and {len(shown) - 5} more groups: see trigger_strength_"
+        more = len(shown) - 5
+        chosen += f", and {more} more group{'s' * (more > 1)}: see trigger_strength_"
     warn_caller(
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "
