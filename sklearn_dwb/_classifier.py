@@ -31,7 +31,7 @@ from ._dose import (
     strength_column_names,
     warn_if_out_of_bound,
 )
-from ._groups import encode_groups, sensitive_frame
+from ._groups import encode_groups, plain_label, sensitive_frame
 from ._network import (
     EarlyStopping,
     TensorBatchIterator,
@@ -631,9 +631,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         response = self._trigger_response(chosen, data, seeds.stamp_seed)
 
         # step 4: the student, distilled from the teacher on clean rows
-        if student is None:
+        if student is None and chosen.plain:
             student = chosen.teacher  # nothing stamped: a plain network already
-        if not chosen.plain and student is chosen.teacher:
+        elif student is None:
             student = self._distil_student(
                 template, data, chosen, seeds.student_seed, train_rows, valid_rows
             )
@@ -736,9 +736,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 np.unique(data.group_codes), data.group_codes[valid_rows]
             )
             if missing.size:
-                group = data.group_labels[missing[0]]
-                if isinstance(group, np.generic):
-                    group = group.item()
+                group = plain_label(data.group_labels, missing[0])
                 self._too_few_validation_rows(
                     valid_rows,
                     len(data.X),
@@ -826,7 +824,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 break
             search.recalibrate(best, rates)
             best = search.run(plan.n_groups, self.max_disparity, exclude=tried)
-        chosen = _most_accurate_within(tried, search, self.max_disparity)
+        # the most accurate student within the bound, else the least disparate
+        chosen = max(
+            tried, key=lambda plan: search.rank_of(tried[plan][2], self.max_disparity)
+        )
         candidate, student, score = tried[chosen]
         warn_if_out_of_bound(
             search,
@@ -1192,19 +1193,6 @@ def _as_tensors(labels):
 
 def _as_arrays(labels):
     return {key: np.asarray(value) for key, value in labels.items()}
-
-
-def _most_accurate_within(tried, search, max_disparity):
-    """Of the plans whose students were scored, the most accurate within the
-    bound; if none is, the one with the smallest checked disparity."""
-    within = [
-        plan
-        for plan, (_, _, score) in tried.items()
-        if search.checked_value(score) <= max_disparity
-    ]
-    if within:
-        return max(within, key=lambda plan: tried[plan][2].accuracy)
-    return min(tried, key=lambda plan: search.checked_value(tried[plan][2]))
 
 
 def _some(labels, shown=5):

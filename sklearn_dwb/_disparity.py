@@ -120,9 +120,6 @@ class RateCounts(NamedTuple):
         """Counts of merged codes (e.g. a fold axis summed away)."""
         return RateCounts(*(a.sum(axis=axis) for a in self))
 
-    def take(self, index, axis=-1):
-        return RateCounts(*(np.take(a, index, axis=axis) for a in self))
-
 
 def rate_counts(y_true, y_pred, codes, n_codes, n_classes, sample_weight=None):
     """:class:`RateCounts` of every code (a group, or a group within a fold)
@@ -197,17 +194,17 @@ def spread_bounds(rates, variances, fold_rates, z):
     0); with ``z`` the normal quantile of a confidence level, each is a
     one-sided bound at that level on the pair that sets the spread.
 
-    Parameters
-    ----------
-    rates, variances : ndarray of shape (..., n_groups)
-    fold_rates : ndarray of shape (n_folds, ..., n_groups)
-    z : float
-
     With more than :data:`PAIRED_GROUPS` groups, only the pairs among the
     ``PAIRED_GROUPS // 2`` groups of highest ``r_g + z * s_g`` and as many
     of lowest ``r_g - z * s_g`` are formed (``s_g`` a group's own standard
     error), where the extreme pairs lie: the cost grows with the groups, not
     with their square.
+
+    Parameters
+    ----------
+    rates, variances : ndarray of shape (..., n_groups)
+    fold_rates : ndarray of shape (n_folds, ..., n_groups)
+    z : float
 
     Returns
     -------

@@ -33,6 +33,7 @@ from ._disparity import (
     rate_counts,
     spread_bounds,
 )
+from ._groups import plain_label
 from ._trigger import (
     cell_ranks,
     cell_rates,
@@ -290,9 +291,7 @@ def _check_folds_hold_everything(folds, codes, names, what, required=None):
     for number, (fit, _) in enumerate(folds, start=1):
         missing = np.setdiff1d(present, codes[fit])
         if missing.size:
-            name = missing[0] if names is None else names[missing[0]]
-            if isinstance(name, np.generic):
-                name = name.item()
+            name = plain_label(names, missing[0])
             raise ValueError(
                 f"Fold {number} of cv trains on no row of {what} {name!r}, so "
                 f"its teacher could not predict that {what}. Shuffle the rows "
@@ -411,18 +410,23 @@ class PlanSearch:
         # (see recalibrate): added to every plan's pooled rates
         self.offset = 0.0
         self.scores = {}  # plan -> PlanScore
+        self.held_out_scores = None  # the teachers' scores, kept at recalibration
 
     def score(self, plan):
         if plan not in self.scores:
             self.scores[plan] = self._score(plan)
         return self.scores[plan]
 
-    def _score(self, plan):
+    def _plan_counts(self, plan):
+        """Each group's counts at its dose: (n_positives, 3, n_folds, n_groups)."""
         groups = np.arange(len(plan))
-        # each group's counts at its dose: (n_positives, 3, n_folds, n_groups)
-        counts = RateCounts(
+        return RateCounts(
             *(np.moveaxis(a[plan, ..., groups], 0, -1) for a in self.counts)
         )
+
+    def _score(self, plan):
+        groups = np.arange(len(plan))
+        counts = self._plan_counts(plan)
         pooled = counts.sum(axis=-2)
         rates = pooled.rates() + self.offset
         disparity = float(disparity_from_rates(self.metric, rates))
@@ -455,11 +459,7 @@ class PlanSearch:
     def plan_rates(self, plan):
         """A plan's pooled rates, before any recalibration:
         ``(n_positives, 3, n_groups)``."""
-        groups = np.arange(len(plan))
-        counts = RateCounts(
-            *(np.moveaxis(a[plan, ..., groups], 0, -1) for a in self.counts)
-        )
-        return counts.sum(axis=-2).rates()
+        return self._plan_counts(plan).sum(axis=-2).rates()
 
     def score_model(self, y_pred):
         """The scores of one model's predictions of the scoring rows, with
@@ -482,8 +482,8 @@ class PlanSearch:
     def recalibrate(self, plan, model_rates):
         """Shift every plan's rates by what a model distilled at ``plan``
         showed against the plan's own rates, and score the plans again."""
-        if not hasattr(self, "held_out_scores"):
-            self.held_out_scores = dict(self.scores)  # the teachers' own
+        if self.held_out_scores is None:
+            self.held_out_scores = dict(self.scores)
         offset = model_rates - self.plan_rates(plan)
         self.offset = np.nan_to_num(offset)
         self.scores = {}
@@ -500,7 +500,7 @@ class PlanSearch:
         # (with thousands of groups, every plan tried would take gigabytes)
         def rank(plan):
             score = self.scores.get(plan) or self._score(plan)
-            return self._rank_of(score, max_disparity)
+            return self.rank_of(score, max_disparity)
 
         uniform = [(j,) * n_groups for j in range(self.n_doses)]
         best = max(uniform, key=lambda plan: self._rank(plan, max_disparity))
@@ -516,15 +516,12 @@ class PlanSearch:
                 break
         return self.best(max_disparity, exclude)
 
-    def checked_disparity(self, plan):
-        """What the bound is checked against: the plan's upper confidence
-        bound on its disparity, or without a confidence level its estimate."""
-        return self.checked_value(self.score(plan))
-
     def _rank(self, plan, max_disparity):
-        return self._rank_of(self.score(plan), max_disparity)
+        return self.rank_of(self.score(plan), max_disparity)
 
-    def _rank_of(self, score, max_disparity):
+    def rank_of(self, score, max_disparity):
+        """Order of scores for the bound (greater is better): within it, by
+        accuracy then smaller disparity; outside, by smaller disparity."""
         accuracy, disparity = score.accuracy, self.checked_value(score)
         if disparity <= max_disparity:
             return (1, accuracy, -disparity)
@@ -547,7 +544,9 @@ class PlanSearch:
         teachers' held-out predictions (before any recalibration), with the
         scores of the students ``checked`` (plan -> PlanScore) where a
         student was distilled."""
-        scores = dict(getattr(self, "held_out_scores", self.scores))
+        scores = dict(
+            self.scores if self.held_out_scores is None else self.held_out_scores
+        )
         checked = checked or {}
         missing = [plan for plan in checked if plan not in scores]
         if missing:  # reached only after a recalibration: score as the teachers
@@ -566,16 +565,9 @@ class PlanSearch:
                     "strength_max": strengths.max(axis=1),
                 }
             )
-        values = pd.DataFrame([scores[plan] for plan in plans])
+        values = pd.DataFrame([self._named(scores[plan]) for plan in plans])
+        table = pd.concat([table, values], axis=1)
         bounds = self.z is not None
-        table["accuracy"] = values["accuracy"]
-        if bounds:
-            table["accuracy_lower"] = values["accuracy_lower"]
-            table["accuracy_upper"] = values["accuracy_upper"]
-        table[self.metric] = values["disparity"]
-        if bounds:
-            table[self.metric + "_lower"] = values["disparity_lower"]
-            table[self.metric + "_upper"] = values["disparity_upper"]
         if checked:
             student = [checked.get(plan) for plan in plans]
             table["student_accuracy"] = [
@@ -596,8 +588,9 @@ class PlanSearch:
         the disparity, or without a confidence level its estimate."""
         return score.disparity if self.z is None else score.disparity_upper
 
-    def estimate(self, score, source):
-        """A score as ``held_out_scores_``: named as in :meth:`table`."""
+    def _named(self, score):
+        """A score's values under ``plan_search_``'s column names (the
+        bounds only with a confidence level)."""
         names = {"accuracy": score.accuracy}
         if self.z is not None:
             names["accuracy_lower"] = score.accuracy_lower
@@ -606,8 +599,12 @@ class PlanSearch:
         if self.z is not None:
             names[self.metric + "_lower"] = score.disparity_lower
             names[self.metric + "_upper"] = score.disparity_upper
+        return names
+
+    def estimate(self, score, source):
+        """A score as ``held_out_scores_``: named as in :meth:`table`."""
         return pd.Series(
-            {**names, "confidence": self.confidence, "scored": source},
+            {**self._named(score), "confidence": self.confidence, "scored": source},
             name="held_out_scores",
             dtype=object,
         )
@@ -642,7 +639,7 @@ def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
             "fit on more rows (a narrower interval)"
         )
     shown = list(strengths.items())
-    chosen = ", ".join(f"{name}={value:g}" for name, value in shown[:5])
+    chosen = ", ".join(f"{name}={strength:g}" for name, strength in shown[:5])
     if len(shown) > 5:
         more = len(shown) - 5
         chosen += f", and {more} more group{'s' * (more > 1)}: see trigger_strength_"

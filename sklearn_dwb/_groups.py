@@ -196,3 +196,10 @@ def encode_groups(frame, n_samples, max_groups):
             "continuous. Bin it (e.g. pandas.cut) or raise max_groups."
         )
     return np.asarray(codes, dtype=np.intp), labels
+
+
+def plain_label(labels, code):
+    """The label of a code as a plain Python value, for messages: numpy's
+    scalars print as ``np.int64(1)``."""
+    label = code if labels is None else labels[code]
+    return label.item() if isinstance(label, np.generic) else label

@@ -258,10 +258,11 @@ class WeightedDistillationNet(NeuralNetClassifier):
         """
         kwargs = self.get_params_for("module")
         generators = getattr(self, "generators_", None)
-        if generators is not None and draws_from_generator(self.module):
+        own = generators is not None and draws_from_generator(self.module)
+        if own:
             kwargs["generator"] = generators[0]
         self.module_ = module = self.initialized_instance(self.module, kwargs)
-        if generators is not None and draws_from_generator(self.module):
+        if own:  # dropout on the net's device
             module.set_generator(generators[1])
         if not any(p.requires_grad for p in module.parameters()):
             raise ValueError(
@@ -445,8 +446,9 @@ def seeded_training(net, seed):
         on_device = torch.Generator(device=device).manual_seed(seed)
     net.generators_ = (generator, on_device)
     net.iterator_train__generator = generator  # handed to the batch iterator
+    own = draws_from_generator(net.module)
     try:
-        if draws_from_generator(net.module):
+        if own:
             yield
         else:
             cuda = [device.index or 0] if device.type == "cuda" else []
@@ -458,5 +460,5 @@ def seeded_training(net, seed):
         del net.generators_
         net.iterator_train__generator = None
         module = getattr(net, "module_", None)
-        if module is not None and draws_from_generator(net.module):
+        if module is not None and own:
             module.set_generator(None)
