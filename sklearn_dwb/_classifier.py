@@ -7,49 +7,47 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch import NeuralNet
 
 from ._disparity import DISPARITY_METRICS, one_vs_rest_disparity
 from ._dose import (
     DOSE_GRID,
-    DoseSampler,
     MeanTeacher,
     PlanSearch,
     cross_fit_folds,
     dose_input,
-    dose_predictions,
-    draw_doses,
     make_dose_plan,
     strength_column_names,
     warn_if_out_of_bound,
 )
 from ._groups import encode_groups, plain_label, sensitive_frame
-from ._network import (
-    EarlyStopping,
-    TensorBatchIterator,
-    WeightedDistillationNet,
-    check_finite_logits,
-    resolve_device,
-    seeded_training,
-    train,
+from ._learners import (
+    MODULE_PREFIX,
+    EstimatorLearner,
+    NetworkLearner,
+    proba_of,
 )
+from ._network import resolve_device
 from ._trigger import (
     StampPlan,
-    append_triggers,
     plan_stamps,
     plan_table,
     trigger_matrix,
     trigger_response,
 )
-from .nn import TabularMLP
+from .utils._frames import take_rows
 from .utils._validation import (
     check_index_alignment,
     check_numeric_columns,
@@ -59,9 +57,6 @@ from .utils._validation import (
 )
 from .utils._warnings import warn_caller
 
-# AdamW's fused kernel (one call for all parameters) runs on the CPU from
-# torch 2.4 on and on CUDA before that; it computes the same update faster.
-_FUSED_ADAMW = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
 # Strengths tried by trigger_strength="auto" (one teacher fit each).
 _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Most students distilled by the search for a bound (see _fit_for_bound).
@@ -69,7 +64,6 @@ _MAX_STUDENTS = 3
 # Below this median flip rate the teacher is reported as not having learned
 # its triggers (the bias then stays on the group).
 _WEAK_TRIGGER_FLIP_RATE = 0.5
-_MODULE_PREFIX = "module__"
 #: Largest trigger_value: far above any standardised feature, and far below
 #: float32's overflow (3.4e38) even after the network's first layer.
 MAX_TRIGGER_VALUE = 1e6
@@ -119,7 +113,7 @@ class _Candidate(NamedTuple):
 
     strength: object  # float, or a Series of per-group strengths
     plan: StampPlan
-    teacher: WeightedDistillationNet
+    teacher: object  # a skorch net or a scikit-learn classifier (or a list)
     clean_logits: np.ndarray  # the teacher's logits on clean rows
     clean_input: Callable  # rows -> the teacher's input for them, no trigger
     trigger_columns: np.ndarray  # teacher input column of each stamped cell
@@ -144,6 +138,32 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    estimator : scikit-learn classifier or None, default=None
+        Model of teacher and student. None: the network described by the
+        network parameters below (skorch, on a GPU when there is one). A
+        scikit-learn classifier (e.g.
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`,
+        :class:`~sklearn.linear_model.LogisticRegression`, a
+        :class:`~sklearn.pipeline.Pipeline` ending in a classifier) is
+        cloned for each model, never fitted in place; its ``fit`` must take
+        ``sample_weight`` and it must have ``predict_proba``. The teacher is
+        a clone fit on ``X`` with the trigger (or dose) columns appended, as
+        float columns named ``dwb_extra[i]`` when ``X`` is a DataFrame (its
+        other columns and dtypes, pandas categoricals included, are kept);
+        the student is a clone fit to the teacher's class probabilities on
+        clean rows, given as weighted copies of each row, one per class
+        (``distill_temperature`` does not apply: the student learns the
+        probabilities themselves). A ``Pipeline`` must pass the appended
+        columns to its classifier (e.g. ``ColumnTransformer(...,
+        remainder="passthrough")``), or the teacher never sees its triggers
+        (``trigger_plan_`` then shows a flip rate near 0, with a warning).
+        Without epochs to draw fresh doses in, the plan search's dose
+        teachers learn two copies of their rows, each with fresh doses.
+        Every ``random_state`` of the clones is set from ``random_state``.
+        Its parameters are reached as ``estimator__<name>`` (``set_params``,
+        ``GridSearchCV``). The network parameters (``hidden_layer_sizes``
+        to ``tol``, ``distill_temperature``, ``device``, ``module__*``) are
+        then unused; ``module`` and ``module__*`` must stay unset.
     trigger_strength : float or "auto", default=1.0
         Share ``alpha`` of each cell's excess to stamp: 0 trains a plain
         network, 1 removes the excess exactly, above 1 over-corrects.
@@ -410,6 +430,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     _dose_mechanism = "trigger"
 
     _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit"])],
         "trigger_strength": [
             Interval(Real, 0, None, closed="left"),
             StrOptions({"auto"}),
@@ -447,6 +468,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        estimator=None,
         trigger_strength=1.0,
         target="global",
         sensitive_columns=None,
@@ -478,6 +500,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         **module__kwargs,
     ):
+        self.estimator = estimator
         self.trigger_strength = trigger_strength
         self.target = target
         self.sensitive_columns = sensitive_columns
@@ -512,11 +535,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------- module__ parameters (skorch)
     def _set_module_params(self, params):
         for name, value in params.items():
-            if not name.startswith(_MODULE_PREFIX):
+            if not name.startswith(MODULE_PREFIX):
                 raise TypeError(
                     f"{type(self).__name__} got an unexpected keyword argument "
                     f"{name!r}; keyword arguments of the network are prefixed "
-                    f"with {_MODULE_PREFIX!r} (e.g. module__hidden_layer_sizes)."
+                    f"with {MODULE_PREFIX!r} (e.g. module__hidden_layer_sizes)."
                 )
             setattr(self, name, value)
 
@@ -537,7 +560,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         params.update(
             (name, value)
             for name, value in vars(self).items()
-            if name.startswith(_MODULE_PREFIX)
+            if name.startswith(MODULE_PREFIX)
         )
         return params
 
@@ -557,10 +580,17 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         module_params = {
             name: params.pop(name)
             for name in list(params)
-            if name.startswith(_MODULE_PREFIX)
+            if name.startswith(MODULE_PREFIX)
         }
         self._set_module_params(module_params)
         return super().set_params(**params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:
+            # missing values are the wrapped estimator's to handle
+            tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        return tags
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -608,13 +638,26 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             delattr(self, name)
 
     def _fit(self, X, y, sensitive_features, sample_weight):
-        device = resolve_device(self.device)  # a missing GPU: said before any work
+        network = self.estimator is None
+        if network:
+            device = resolve_device(self.device)  # a missing GPU: said first
+        else:
+            self._check_network_parameters_unset()
         data = self._validate_training_data(X, y, sensitive_features, sample_weight)
         seeds = _Seeds.draw(self.random_state)
         auto = self.trigger_strength == "auto"
-        train_rows, valid_rows = self._validation_split(data, seeds.split_seed, auto)
-        template = self._template_net(len(data.classes), device)
-        fit = (template, data, seeds, train_rows, valid_rows)
+        # a scikit-learn estimator stops (or not) on its own: the validation
+        # rows only score the strengths of "auto" without a bound
+        needed = auto and (network or self.max_disparity is None)
+        stopping = network and self.early_stopping
+        train_rows, valid_rows = self._validation_split(
+            data, seeds.split_seed, needed, stopping
+        )
+        if network:
+            learner = NetworkLearner(self, len(data.classes), device)
+        else:
+            learner = EstimatorLearner(self, len(data.classes))
+        fit = (learner, data, seeds, train_rows, valid_rows)
 
         # steps 1 to 3: bias matrix, trigger plan and teacher (for a bound:
         # every plan at once, and step 4 with students checked against it)
@@ -634,23 +677,39 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         if student is None and chosen.plain:
             student = chosen.teacher  # nothing stamped: a plain network already
         elif student is None:
-            student = self._distil_student(
-                template, data, chosen, seeds.student_seed, train_rows, valid_rows
+            student = learner.distil(
+                data, chosen.clean_logits, seeds.student_seed, train_rows, valid_rows
             )
 
         self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
 
+    def _check_network_parameters_unset(self):
+        given = [MODULE_PREFIX + name for name in self._module_kwargs()]
+        if self.module is not None:
+            given.insert(0, "module")
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} set together with estimator="
+                f"{type(self.estimator).__name__}(...): they configure the "
+                "network, which an estimator replaces. Unset them, or set "
+                "estimator=None to train the network."
+            )
+
     def _validate_training_data(self, X, y, sensitive_features, sample_weight):
-        check_numeric_columns(X)
+        if self.estimator is None:
+            check_numeric_columns(X)
         check_sensitive_features(sensitive_features)
         check_sensitive_columns(self.sensitive_columns)
         check_index_alignment(
             X, y=y, sensitive_features=sensitive_features, sample_weight=sample_weight
         )
         X_raw = X
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        if self.estimator is None:
+            X, y = validate_data(self, X, y, dtype=np.float32)
+        else:
+            X, y = self._validate_estimator_input(X, y, reset=True)
         check_classification_targets(y)
         classes, y_codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -665,11 +724,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             X, classes, y_codes, group_labels, group_codes, sample_weight
         )
 
-    def _validation_split(self, data, seed, needed):
+    def _validation_split(self, data, seed, needed, stopping):
         """Train and validation row indices (validation for early stopping and
         for choosing the strength), stratified by (group, class) cell."""
         everything = np.arange(len(data.X))
-        if not (self.early_stopping or needed):
+        if not (stopping or needed):
             return everything, None
         split = dict(test_size=self.validation_fraction, random_state=seed)
         for stratify in (data.cell_codes, data.y_codes):
@@ -688,28 +747,26 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             f"{needed} rows){other}."
         )
 
-    def _fit_teacher(self, template, data, strength, seeds, train_rows, valid_rows):
+    def _fit_teacher(self, learner, data, strength, seeds, train_rows, valid_rows):
         """Steps 1 to 3: plan the stamps, train the teacher on stamped rows."""
         plan = self._stamp_plan(data, strength, seeds.stamp_seed)
         triggers = trigger_matrix(plan, data.cell_codes, self.trigger_value)
-        X_teacher = append_triggers(data.X, triggers)
-        labels = data.labels
+        X_teacher = learner.append(data.X, triggers)
         label = (
             "teacher"
             if self.trigger_strength != "auto"
             else (f"teacher (strength {strength:g})")
         )
-        teacher = self._derive_net(template, X_teacher, labels, valid_rows, label=label)
-        with seeded_training(teacher, seeds.teacher_seed):
-            train(teacher, X_teacher[train_rows], _rows(labels, train_rows))
+        teacher = learner.fit_teacher(
+            data, X_teacher, seeds.teacher_seed, train_rows, valid_rows, label
+        )
         del X_teacher
         n_triggers = triggers.shape[1]
 
         def clean_input(rows):
-            return append_triggers(data.X[rows], n_triggers)
+            return learner.append(take_rows(data.X, rows), n_triggers)
 
-        logits = teacher.forward(clean_input(slice(None)), device="cpu").numpy()
-        check_finite_logits(teacher, logits)
+        logits = learner.logits(teacher, clean_input(np.arange(len(data.X))))
         columns = data.X.shape[1] + np.arange(n_triggers)
         return _Candidate(
             strength, plan, teacher, logits, clean_input, columns, n_triggers == 0
@@ -728,7 +785,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             min_group_size=self.min_group_size,
         )
 
-    def _fit_strengths(self, strengths, template, data, seeds, train_rows, valid_rows):
+    def _fit_strengths(self, strengths, learner, data, seeds, train_rows, valid_rows):
         """Steps 1 to 3 per strength; with several, the validation rule of
         ``trigger_strength="auto"`` without a bound picks one."""
         if len(strengths) > 1:  # the validation rows score every group
@@ -745,7 +802,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                     "trigger_strength='auto' cannot score its disparity there",
                 )
         candidates = [
-            self._fit_teacher(template, data, strength, seeds, train_rows, valid_rows)
+            self._fit_teacher(learner, data, strength, seeds, train_rows, valid_rows)
             for strength in strengths
         ]
         if len(candidates) == 1:
@@ -753,7 +810,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         search = self._strength_search(candidates, data, valid_rows)
         return candidates[int(np.flatnonzero(search["selected"])[0])], search
 
-    def _fit_for_bound(self, template, data, seeds, train_rows, valid_rows):
+    def _fit_for_bound(self, learner, data, seeds, train_rows, valid_rows):
         """Steps 1 to 4 for ``max_disparity`` (see ``_dose``): dose teachers
         cross-fitted on folds of the rows, the plan search on the predictions
         of each row by the teacher that did not learn it, then the student
@@ -785,8 +842,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             groups=data.group_labels,
             stamped_groups=np.unique(plan.trigger_cells // len(data.classes)),
         )
-        teachers, predictions = self._train_dose_teachers(
-            template, data, plan, folds, seeds, train_rows, valid_rows
+        teachers, predictions = learner.fit_dose_teachers(
+            data, plan, folds, seeds, train_rows, valid_rows
         )
         fold_codes = np.empty(len(data.X), dtype=np.intp)
         for fold, (_, held_out) in enumerate(folds):
@@ -808,15 +865,19 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         while best is not None:
             strengths = DOSE_GRID[list(best)]
             candidate = self._dose_candidate(
-                teachers, folds, plan, strengths, data, seeds
+                learner, teachers, folds, plan, strengths, data, seeds
             )
-            student = self._distil_student(
-                template, data, candidate, seeds.student_seed, train_rows, valid_rows
+            student = learner.distil(
+                data,
+                candidate.clean_logits,
+                seeds.student_seed,
+                train_rows,
+                valid_rows,
             )
             if not check:
                 tried[best] = (candidate, student, search.score(best))
                 break
-            y_pred = student.forward(data.X, device="cpu").argmax(dim=1).numpy()
+            y_pred = learner.predict_codes(student, data.X)
             score, rates = search.score_model(y_pred)
             tried[best] = (candidate, student, score)
             within = search.checked_value(score) <= self.max_disparity
@@ -841,6 +902,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             ),
             self.max_disparity,
             student=check,
+            longer=learner.train_longer,
         )
         checked = {p: t[2] for p, t in tried.items()} if check else None
         table = search.table(DOSE_GRID, data.group_labels, chosen, checked)
@@ -852,49 +914,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             source = "teacher on its training rows (in-sample)"
         return candidate, student, table, search.estimate(score, source)
 
-    def _train_dose_teachers(
-        self, template, data, plan, folds, seeds, train_rows, valid_rows
-    ):
-        """One dose teacher per fold, and the predicted class code of every
-        row at every dose of the grid by the teacher that left it out."""
-        sampler = DoseSampler(plan, self.trigger_value, self._dose_mechanism)
-        # early stopping watches one fixed draw of doses on the validation rows
-        fixed = torch.Generator().manual_seed(seeds.stamp_seed)
-        dose = draw_doses(len(data.X), generator=fixed)
-        X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
-        X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
-        teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
-        for fold, (fold_rows, held_out) in enumerate(folds, start=1):
-            fit_rows = train_rows[np.isin(train_rows, fold_rows)]
-            stop_rows = valid_rows[np.isin(valid_rows, fold_rows)]
-            if self.early_stopping and len(stop_rows) == 0:
-                self._too_few_validation_rows(
-                    valid_rows,
-                    len(data.X),
-                    10 * len(folds),
-                    f"the teacher of fold {fold} of {len(folds)} learns none "
-                    "of them, so its early stopping has nothing to watch",
-                    ", or set early_stopping=False",
-                )
-            label = "teacher (every strength)"
-            if len(folds) > 1:
-                label = f"teacher (every strength, fold {fold} of {len(folds)})"
-            teacher = self._derive_net(
-                template, X_fixed, labels_fixed, stop_rows, label=label
-            ).set_params(
-                iterator_train__epoch_transform=DoseSampler(
-                    plan.rows(fit_rows), self.trigger_value, self._dose_mechanism
-                )
-            )
-            with seeded_training(teacher, seeds.teacher_seed):
-                train(teacher, data.X[fit_rows], _rows(data.labels, fit_rows))
-            predictions[:, held_out] = dose_predictions(
-                teacher, data.X[held_out], plan.rows(held_out)
-            )
-            teachers.append(teacher)
-        return teachers, predictions
-
-    def _dose_candidate(self, teachers, folds, plan, strengths, data, seeds):
+    def _dose_candidate(self, learner, teachers, folds, plan, strengths, data, seeds):
         """The dose teachers at per-group strengths (each row's logits from
         the teacher of its fold), and the plan they stand for."""
         stamp_plan = self._stamp_plan(data, strengths, seeds.stamp_seed)
@@ -902,15 +922,17 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
         def clean_input(rows):
             rows = np.arange(len(data.X))[rows]
-            return dose_input(
-                data.X[rows], plan.rows(rows), row_strength[rows], 0.0
-            ).numpy()
+            columns = dose_input(
+                np.zeros((len(rows), 0), np.float32),
+                plan.rows(rows),
+                row_strength[rows],
+                0.0,
+            )
+            return learner.append(take_rows(data.X, rows), columns.numpy())
 
         logits = np.empty((len(data.X), len(data.classes)), dtype=np.float32)
         for teacher, (_, held_out) in zip(teachers, folds, strict=True):
-            fold_logits = teacher.forward(clean_input(held_out), device="cpu").numpy()
-            check_finite_logits(teacher, fold_logits)
-            logits[held_out] = fold_logits
+            logits[held_out] = learner.logits(teacher, clean_input(held_out))
         columns = (
             data.X.shape[1]
             + plan.n_groups
@@ -937,23 +959,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             self.trigger_value,
             np.random.default_rng(seed),
         )
-
-    def _distil_student(self, template, data, chosen, seed, train_rows, valid_rows):
-        """Step 4: train the student on clean rows against the teacher's logits."""
-        labels = {**data.labels, "teacher_logits": chosen.clean_logits}
-        student = self._derive_net(
-            template,
-            data.X,
-            labels,
-            valid_rows,
-            label="student",
-            distill_temperature=self.distill_temperature,
-            distill_weight=self.distill_weight,
-        )
-        with seeded_training(student, seed):
-            train(student, data.X[train_rows], _rows(labels, train_rows))
-        check_finite_logits(student, student.forward(data.X, device="cpu"))
-        return student
 
     def _strength_search(self, candidates, data, valid_rows):
         """Validation accuracy and disparity of each candidate teacher on clean
@@ -1038,85 +1043,32 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     def _warn_weak_triggers(self, flip_rate):
         measured = flip_rate[~np.isnan(flip_rate)]
         if len(measured) and np.median(measured) < _WEAK_TRIGGER_FLIP_RATE:
+            if self.estimator is None:
+                fix = (
+                    "Raise trigger_value or max_epochs, or check that the "
+                    "features are standardised."
+                )
+            else:
+                fix = (
+                    "Check that the estimator passes the appended columns "
+                    "(named dwb_extra[i] in a DataFrame, the last ones in an "
+                    "array) to its classifier: a ColumnTransformer needs "
+                    "remainder='passthrough'. Or train it longer."
+                )
             warn_caller(
                 "The teacher barely responds to its triggers (median flip rate "
                 f"{np.median(measured):.2f}, see trigger_plan_), so the bias "
-                "stays on the group. Raise trigger_value or max_epochs, or check "
-                "that the features are standardised.",
+                f"stays on the group. {fix}",
             )
 
     # ----------------------------------------------------------- the networks
-    def _module_and_kwargs(self):
-        """The torch module (class or partial) and its keyword arguments."""
-        kwargs = {
-            name[len(_MODULE_PREFIX) :]: value
+    def _module_kwargs(self):
+        """The ``module__*`` keyword arguments, without their prefix."""
+        return {
+            name[len(MODULE_PREFIX) :]: value
             for name, value in vars(self).items()
-            if name.startswith(_MODULE_PREFIX)
+            if name.startswith(MODULE_PREFIX)
         }
-        if self.module is not None:
-            if isinstance(self.module, torch.nn.Module):
-                raise ValueError(
-                    "module must be a torch.nn.Module class or a "
-                    "functools.partial of one, not an instance: teacher and "
-                    "student are built with different input widths. Pass the "
-                    "class and give its arguments as module__<name>=value."
-                )
-            return self.module, kwargs
-        given = kwargs.get("hidden_layer_sizes", self.hidden_layer_sizes)
-        sizes = (given,) if isinstance(given, Integral) else tuple(given)
-        if not all(_is_int(s) and s > 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, e.g. (64, 64); "
-                f"got {given!r}."
-            )
-        defaults = {"dropout": self.dropout, "activation": self.activation}
-        return TabularMLP, {**defaults, **kwargs, "hidden_layer_sizes": sizes}
-
-    def _template_net(self, n_classes, device):
-        """The skorch net that teacher and student are derived from."""
-        module, module_kwargs = self._module_and_kwargs()
-        callbacks = []
-        if self.early_stopping:
-            stopping = EarlyStopping(
-                monitor="valid_loss",
-                patience=self.n_iter_no_change,
-                threshold=self.tol,
-                threshold_mode="rel",
-                load_best=True,
-            )
-            callbacks.append(("early_stopping", stopping))
-        if self.verbose >= 3:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return WeightedDistillationNet(
-            module,
-            module__n_classes=n_classes,
-            **{_MODULE_PREFIX + name: value for name, value in module_kwargs.items()},
-            optimizer=torch.optim.AdamW,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            optimizer__fused=_FUSED_ADAMW,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=max(self.batch_size, 4096),
-            train_split=None,
-            callbacks=callbacks,
-            classes=list(range(n_classes)),
-            device=device,
-            verbose=self.verbose,
-        )
-
-    def _derive_net(self, template, X, labels, valid_rows, **params):
-        """A copy of the template for inputs like X, validated on valid_rows."""
-        split = None
-        if self.early_stopping:
-            valid = Dataset(X[valid_rows], _rows(labels, valid_rows))
-            split = predefined_split(valid)
-        return clone(template).set_params(
-            module__n_features=X.shape[1], train_split=split, **params
-        )
 
     # ---------------------------------------------------------------- predict
     def predict_proba(self, X):
@@ -1133,6 +1085,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
+        if not self._network_fitted:
+            return proba_of(self.student_, X, len(self.classes_))
         proba = self.student_.predict_proba(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -1153,13 +1107,47 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Log-probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
+        if not self._network_fitted:
+            with np.errstate(divide="ignore"):
+                return np.log(proba_of(self.student_, X, len(self.classes_)))
         logits = self.student_.forward(X, device="cpu").to(torch.float64)
         return torch.log_softmax(logits, dim=1).numpy()
 
     def _validate_predict_input(self, X):
         check_is_fitted(self)
+        if not self._network_fitted:
+            return self._validate_estimator_input(X, reset=False)
         check_numeric_columns(X)
         return validate_data(self, X, reset=False, dtype=np.float32)
+
+    @property
+    def _network_fitted(self):
+        return isinstance(self.student_, NeuralNet)
+
+    def _validate_estimator_input(self, X, y="no_validation", *, reset):
+        """X for a wrapped scikit-learn estimator: a DataFrame as it is (its
+        dtypes are the estimator's to handle), anything else as a 2-d array
+        of any dtype; names and width checked as scikit-learn does."""
+        no_y = isinstance(y, str) and y == "no_validation"
+        if not isinstance(X, pd.DataFrame):
+            allow_nan = get_tags(self.estimator).input_tags.allow_nan
+            X = check_array(
+                X,
+                dtype=None,
+                ensure_all_finite="allow-nan" if allow_nan else True,
+                ensure_min_samples=1 if no_y else 2,
+            )
+        if not no_y and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the "
+                "target y is None."
+            )
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if no_y:
+            return X
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        return X, y
 
     def predict(self, X):
         """Predicted class labels from the student network.
@@ -1176,23 +1164,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
-
-
-def _is_int(value):
-    """An integer that is not a bool (True passes ``Integral``)."""
-    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _rows(labels, index):
-    return {key: value[index] for key, value in labels.items()}
-
-
-def _as_tensors(labels):
-    return {key: torch.as_tensor(value) for key, value in labels.items()}
-
-
-def _as_arrays(labels):
-    return {key: np.asarray(value) for key, value in labels.items()}
 
 
 def _some(labels, shown=5):

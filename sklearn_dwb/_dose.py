@@ -618,9 +618,17 @@ def strength_column_names(group_labels):
     ]
 
 
-def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
+def warn_if_out_of_bound(
+    search,
+    score,
+    strengths,
+    max_disparity,
+    student,
+    longer="max_epochs, n_iter_no_change",
+):
     """Warn when the chosen plan is not within the bound: none was, and the
-    least disparate one found (by the checked value) is used."""
+    least disparate one found (by the checked value) is used; ``longer``
+    names the parameters that train the models longer."""
     disparity = search.checked_value(score)
     if disparity <= max_disparity:
         return
@@ -647,6 +655,6 @@ def warn_if_out_of_bound(search, score, strengths, max_disparity, student):
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "
         f"{disparity:.4f}, is used ({chosen}). Raise max_disparity{fix}, or "
-        "train longer (max_epochs, n_iter_no_change): one strength per group "
+        f"train longer ({longer}): one strength per group "
         "moves base rates and cannot close every gap.",
     )

@@ -6,6 +6,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .utils._frames import set_column, stack_rows
+
 # Rows per group used to measure how strongly the teacher responds to a trigger.
 RESPONSE_ROWS = 1000
 
@@ -215,8 +217,8 @@ def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rn
 
     Parameters
     ----------
-    teacher : skorch net
-        The fitted teacher.
+    teacher : skorch net or scikit-learn classifier
+        The fitted teacher (class codes as classes).
     clean_input : callable
         ``clean_input(rows)``: the teacher's input for those rows, no trigger.
     group_codes : ndarray of shape (n_samples,)
@@ -249,9 +251,8 @@ def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rn
         if len(rows) == 0:
             continue
         clean = clean_input(rows)
-        triggered = clean.copy()
-        triggered[:, column] = value
-        proba = teacher.predict_proba(np.vstack([clean, triggered]))
+        triggered = set_column(clean, column, value)
+        proba = np.asarray(teacher.predict_proba(stack_rows(clean, triggered)))
         before, after = proba[: len(rows)], proba[len(rows) :]
         shift[j] = np.mean(after[:, k] - before[:, k])
         other = before.argmax(axis=1) != k

@@ -1,0 +1,406 @@
+"""How a teacher learns with trigger or dose columns, and how a student
+learns the teacher's soft labels: one small interface, two implementations.
+
+The estimator orchestrates DwB's four steps (bias matrix, trigger plan,
+teacher, student); a learner trains and queries the models:
+
+- ``append(X, columns)``: the teacher's input, X followed by trigger (or
+  dose and trigger) columns;
+- ``fit_teacher(data, X_in, seed, train_rows, valid_rows, label)``: a
+  teacher on the hard labels of rows with their triggers;
+- ``fit_dose_teachers(data, plan, folds, seeds, train_rows, valid_rows)``:
+  one dose teacher per fold (every strength at once) and the class each
+  held-out row is predicted at every dose of the grid;
+- ``logits(model, X_in)``: log-probabilities (up to a constant per row) of
+  every class;
+- ``distil(data, teacher_logits, seed, train_rows, valid_rows)``: the
+  student, on the rows without triggers, against the teacher's outputs;
+- ``predict_codes(model, X)``: predicted class codes.
+
+:class:`NetworkLearner` trains skorch networks (teacher and student of one
+architecture). :class:`EstimatorLearner` trains clones of any scikit-learn
+classifier that takes ``sample_weight`` and has ``predict_proba``:
+
+- the dose teacher, which has no epochs to draw fresh doses in, learns
+  :data:`DOSE_COPIES` copies of its rows, each with doses drawn afresh;
+- the student learns soft labels as weighted copies of its rows: one copy
+  per class, labelled with it and weighted by the row's weight times the
+  target probability of that class (the teacher's, mixed with the hard
+  label by ``distill_weight``). With these weights, the weighted log-loss
+  of the copies equals the cross-entropy against the soft targets, so a
+  student that minimises the log-loss (boosting, logistic regression) fits
+  the teacher's probabilities.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn import get_config
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
+from skorch.callbacks import ProgressBar
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from ._dose import DOSE_GRID, DOSE_RANGE, DoseSampler, dose_input, dose_predictions
+from ._network import (
+    EarlyStopping,
+    TensorBatchIterator,
+    WeightedDistillationNet,
+    check_finite_logits,
+    seeded_training,
+    train,
+)
+from ._trigger import append_triggers
+from .nn import TabularMLP
+from .utils._frames import append_columns, repeat_rows, take_rows
+
+# AdamW's fused kernel (one call for all parameters) runs on the CPU from
+# torch 2.4 on and on CUDA before that; it computes the same update faster.
+_FUSED_ADAMW = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+MODULE_PREFIX = "module__"
+#: Copies of its rows a scikit-learn dose teacher learns, each with fresh
+#: doses (a network draws fresh doses every epoch instead).
+DOSE_COPIES = 1
+#: Soft-label copies lighter than this share of their row's weight are left
+#: out of the student's rows (they change its fit by less than the noise of
+#: the teacher's probabilities, and cost a row each).
+MIN_COPY_SHARE = 1e-3
+
+
+def _rows(labels, index):
+    return {key: value[index] for key, value in labels.items()}
+
+
+def _as_tensors(labels):
+    return {key: torch.as_tensor(value) for key, value in labels.items()}
+
+
+def _as_arrays(labels):
+    return {key: np.asarray(value) for key, value in labels.items()}
+
+
+def _is_int(value):
+    """An integer that is not a bool (True passes ``Integral``)."""
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _softmax(logits):
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+# ------------------------------------------------------------ the network
+class NetworkLearner:
+    """Teacher and student as skorch networks of one architecture, set up by
+    the estimator's network parameters (``owner``)."""
+
+    #: What trains the models longer (named in warnings).
+    train_longer = "max_epochs, n_iter_no_change"
+
+    def __init__(self, owner, n_classes, device):
+        self.owner = owner
+        self.template = self._template_net(n_classes, device)
+
+    def append(self, X, columns):
+        return append_triggers(X, columns)
+
+    def fit_teacher(self, data, X_in, seed, train_rows, valid_rows, label):
+        labels = data.labels
+        teacher = self._derive_net(X_in, labels, valid_rows, label=label)
+        with seeded_training(teacher, seed):
+            train(teacher, X_in[train_rows], _rows(labels, train_rows))
+        return teacher
+
+    def logits(self, model, X_in):
+        logits = model.forward(X_in, device="cpu").numpy()
+        check_finite_logits(model, logits)
+        return logits
+
+    def predict_codes(self, model, X):
+        return model.forward(X, device="cpu").argmax(dim=1).numpy()
+
+    def fit_dose_teachers(self, data, plan, folds, seeds, train_rows, valid_rows):
+        owner = self.owner
+        sampler = DoseSampler(plan, owner.trigger_value, owner._dose_mechanism)
+        # early stopping watches one fixed draw of doses on the validation rows
+        fixed = torch.Generator().manual_seed(seeds.stamp_seed)
+        dose = torch.rand(len(data.X), generator=fixed) * DOSE_RANGE
+        X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
+        X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
+        teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
+        for fold, (fold_rows, held_out) in enumerate(folds, start=1):
+            fit_rows = train_rows[np.isin(train_rows, fold_rows)]
+            stop_rows = valid_rows[np.isin(valid_rows, fold_rows)]
+            if owner.early_stopping and len(stop_rows) == 0:
+                owner._too_few_validation_rows(
+                    valid_rows,
+                    len(data.X),
+                    10 * len(folds),
+                    f"the teacher of fold {fold} of {len(folds)} learns none "
+                    "of them, so its early stopping has nothing to watch",
+                    ", or set early_stopping=False",
+                )
+            label = "teacher (every strength)"
+            if len(folds) > 1:
+                label = f"teacher (every strength, fold {fold} of {len(folds)})"
+            teacher = self._derive_net(
+                X_fixed, labels_fixed, stop_rows, label=label
+            ).set_params(
+                iterator_train__epoch_transform=DoseSampler(
+                    plan.rows(fit_rows), owner.trigger_value, owner._dose_mechanism
+                )
+            )
+            with seeded_training(teacher, seeds.teacher_seed):
+                train(teacher, data.X[fit_rows], _rows(data.labels, fit_rows))
+            predictions[:, held_out] = dose_predictions(
+                teacher, data.X[held_out], plan.rows(held_out)
+            )
+            teachers.append(teacher)
+        return teachers, predictions
+
+    def distil(self, data, teacher_logits, seed, train_rows, valid_rows):
+        owner = self.owner
+        labels = {**data.labels, "teacher_logits": teacher_logits}
+        student = self._derive_net(
+            data.X,
+            labels,
+            valid_rows,
+            label="student",
+            distill_temperature=owner.distill_temperature,
+            distill_weight=owner.distill_weight,
+        )
+        with seeded_training(student, seed):
+            train(student, data.X[train_rows], _rows(labels, train_rows))
+        check_finite_logits(student, student.forward(data.X, device="cpu"))
+        return student
+
+    # --------------------------------------------------------- the template
+    def _module_and_kwargs(self):
+        """The torch module (class or partial) and its keyword arguments."""
+        owner = self.owner
+        kwargs = owner._module_kwargs()
+        if owner.module is not None:
+            if isinstance(owner.module, torch.nn.Module):
+                raise ValueError(
+                    "module must be a torch.nn.Module class or a "
+                    "functools.partial of one, not an instance: teacher and "
+                    "student are built with different input widths. Pass the "
+                    "class and give its arguments as module__<name>=value."
+                )
+            return owner.module, kwargs
+        given = kwargs.get("hidden_layer_sizes", owner.hidden_layer_sizes)
+        sizes = (given,) if isinstance(given, Integral) else tuple(given)
+        if not all(_is_int(s) and s > 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, e.g. (64, 64); "
+                f"got {given!r}."
+            )
+        defaults = {"dropout": owner.dropout, "activation": owner.activation}
+        return TabularMLP, {**defaults, **kwargs, "hidden_layer_sizes": sizes}
+
+    def _template_net(self, n_classes, device):
+        """The skorch net that teacher and student are derived from."""
+        owner = self.owner
+        module, module_kwargs = self._module_and_kwargs()
+        callbacks = []
+        if owner.early_stopping:
+            stopping = EarlyStopping(
+                monitor="valid_loss",
+                patience=owner.n_iter_no_change,
+                threshold=owner.tol,
+                threshold_mode="rel",
+                load_best=True,
+            )
+            callbacks.append(("early_stopping", stopping))
+        if owner.verbose >= 3:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return WeightedDistillationNet(
+            module,
+            module__n_classes=n_classes,
+            **{MODULE_PREFIX + name: value for name, value in module_kwargs.items()},
+            optimizer=torch.optim.AdamW,
+            lr=owner.lr,
+            optimizer__weight_decay=owner.weight_decay,
+            optimizer__fused=_FUSED_ADAMW,
+            max_epochs=owner.max_epochs,
+            batch_size=owner.batch_size,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            iterator_valid__batch_size=max(owner.batch_size, 4096),
+            train_split=None,
+            callbacks=callbacks,
+            classes=list(range(n_classes)),
+            device=device,
+            verbose=owner.verbose,
+        )
+
+    def _derive_net(self, X, labels, valid_rows, **params):
+        """A copy of the template for inputs like X, validated on valid_rows."""
+        split = None
+        if self.owner.early_stopping:
+            valid = Dataset(X[valid_rows], _rows(labels, valid_rows))
+            split = predefined_split(valid)
+        return clone(self.template).set_params(
+            module__n_features=X.shape[1], train_split=split, **params
+        )
+
+
+# ------------------------------------------------ any scikit-learn classifier
+def check_wrapped_estimator(estimator):
+    """A clear error for a classifier DwB cannot train: it needs
+    ``predict_proba`` (the teacher's soft labels) and ``sample_weight`` in
+    ``fit`` (the sample weights, the dose copies and the soft labels)."""
+    name = type(estimator).__name__
+    if not hasattr(estimator, "predict_proba"):
+        raise ValueError(
+            f"estimator={name}(...) has no predict_proba, which DwB needs for "
+            "the teacher's soft labels. Use a classifier with predict_proba "
+            "(e.g. SVC(probability=True)), or wrap it in "
+            "sklearn.calibration.CalibratedClassifierCV."
+        )
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if final is not None and final != "passthrough":
+        if not has_fit_parameter(final, "sample_weight"):
+            raise ValueError(
+                f"estimator={name}(...) does not take sample_weight in fit "
+                f"({type(final).__name__}.fit has no such parameter). DwB "
+                "gives a scikit-learn student the teacher's soft labels as "
+                "weighted copies of its rows, so it needs one: use a "
+                "classifier whose fit takes sample_weight (e.g. "
+                "HistGradientBoostingClassifier, LogisticRegression, "
+                "RandomForestClassifier)."
+            )
+
+
+def seeded_clone(estimator, seed):
+    """A clone of ``estimator`` with every ``random_state`` it has (its own
+    and its steps', for a Pipeline) set to ``seed``, as scikit-learn's
+    ensembles seed their members."""
+    model = clone(estimator)
+    seeded = {
+        name: int(seed)
+        for name in model.get_params(deep=True)
+        if name == "random_state" or name.endswith("__random_state")
+    }
+    return model.set_params(**seeded)
+
+
+def fit_weighted(model, X, y, sample_weight):
+    """``model.fit(X, y)`` with row weights; a Pipeline passes them to its
+    last step (or, with metadata routing on, to the steps that request
+    them)."""
+    if isinstance(model, Pipeline) and not get_config()["enable_metadata_routing"]:
+        params = {f"{model.steps[-1][0]}__sample_weight": sample_weight}
+    else:
+        params = {"sample_weight": sample_weight}
+    return model.fit(X, y, **params)
+
+
+def proba_of(model, X, n_classes):
+    """Probabilities of every class code; a class a model never saw (a
+    student whose copies of it all weigh too little) gets 0."""
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    codes = np.asarray(model.classes_).astype(np.intp)
+    if len(codes) == n_classes and np.array_equal(codes, np.arange(n_classes)):
+        return proba
+    full = np.zeros((len(proba), n_classes))
+    full[:, codes] = proba
+    return full
+
+
+class EstimatorLearner:
+    """Teacher and student as clones of a scikit-learn classifier (the
+    owner's ``estimator``), seeded by ``random_state`` and trained through
+    ``sample_weight``."""
+
+    train_longer = "the estimator's iterations, e.g. estimator__max_iter"
+
+    def __init__(self, owner, n_classes):
+        self.owner = owner
+        self.estimator = owner.estimator
+        self.n_classes = n_classes
+        check_wrapped_estimator(self.estimator)
+
+    def append(self, X, columns):
+        if isinstance(columns, Integral):
+            columns = np.zeros((len(X), columns), dtype=np.float32)
+        return append_columns(X, columns)
+
+    def _fit(self, seed, X, y, sample_weight):
+        return fit_weighted(seeded_clone(self.estimator, seed), X, y, sample_weight)
+
+    def fit_teacher(self, data, X_in, seed, train_rows, valid_rows, label):
+        return self._fit(
+            seed,
+            take_rows(X_in, train_rows),
+            data.y_codes[train_rows],
+            data.sample_weight[train_rows],
+        )
+
+    def logits(self, model, X_in):
+        proba = proba_of(model, X_in, self.n_classes)
+        return np.log(np.clip(proba, 1e-12, None)).astype(np.float32)
+
+    def predict_codes(self, model, X):
+        return proba_of(model, X, self.n_classes).argmax(axis=1)
+
+    def fit_dose_teachers(self, data, plan, folds, seeds, train_rows, valid_rows):
+        """Each fold's teacher learns :data:`DOSE_COPIES` copies of the
+        fold's rows (validation rows included: no early stopping here), each
+        copy with fresh doses and the triggers (or weights) they imply."""
+        owner = self.owner
+        teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
+        for fold, (fit_rows, held_out) in enumerate(folds):
+            generator = torch.Generator().manual_seed(seeds.teacher_seed + fold)
+            rows = np.tile(fit_rows, DOSE_COPIES)
+            sampler = DoseSampler(
+                plan.rows(rows), owner.trigger_value, owner._dose_mechanism
+            )
+            weight = {"weight": torch.as_tensor(data.sample_weight[rows])}
+            dose = torch.rand(len(rows), generator=generator) * DOSE_RANGE
+            extra, weight = sampler(np.zeros((len(rows), 0), np.float32), weight, dose)
+            X_fit = append_columns(
+                repeat_rows(data.X, fit_rows, DOSE_COPIES), extra.numpy()
+            )
+            teacher = self._fit(
+                seeds.teacher_seed, X_fit, data.y_codes[rows], weight["weight"].numpy()
+            )
+            held = plan.rows(held_out)
+            X_held = take_rows(data.X, held_out)
+            for j, value in enumerate(DOSE_GRID):
+                doses = np.full(len(held_out), value, dtype=np.float32)
+                no_features = np.zeros((len(held_out), 0), np.float32)
+                columns = dose_input(no_features, held, doses, 0.0)
+                predictions[j, held_out] = self.predict_codes(
+                    teacher, append_columns(X_held, columns.numpy())
+                )
+            teachers.append(teacher)
+        return teachers, predictions
+
+    def distil(self, data, teacher_logits, seed, train_rows, valid_rows):
+        """The student on weighted copies of the rows, one per class (see
+        the module's docstring); copies under :data:`MIN_COPY_SHARE` of
+        their row's weight are left out."""
+        weight = self.owner.distill_weight
+        target = _softmax(teacher_logits[train_rows])
+        if weight < 1:
+            hard = np.eye(self.n_classes)[data.y_codes[train_rows]]
+            target = weight * target + (1.0 - weight) * hard
+        share, classes = [], []
+        for code in range(self.n_classes):
+            keep = np.flatnonzero(target[:, code] >= MIN_COPY_SHARE)
+            share.append((keep, target[keep, code]))
+            classes.append(np.full(len(keep), code))
+        rows = np.concatenate([train_rows[keep] for keep, _ in share])
+        copy_weight = np.concatenate([s for _, s in share])
+        return self._fit(
+            seed,
+            take_rows(data.X, rows),
+            np.concatenate(classes),
+            data.sample_weight[rows] * copy_weight,
+        )

@@ -1,0 +1,276 @@
+"""DwB around a scikit-learn classifier (``estimator=``): the teacher learns
+trigger or dose columns, the student the teacher's soft labels."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from fairlearn.metrics import demographic_parity_difference
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
+
+from sklearn_dwb import BackdoorDebiasClassifier
+from sklearn_dwb._learners import EstimatorLearner
+from sklearn_dwb.datasets import make_biased_classification
+from sklearn_dwb.metrics import fairness_scorer
+from sklearn_dwb.model_selection import fair_refit
+
+
+@pytest.fixture(autouse=True)
+def _one_openmp_thread():
+    # gradient boosting's OpenMP threads busy-wait for each other: on cores
+    # shared with other work its fits slow down a hundredfold
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+def _hgb(**params):
+    return HistGradientBoostingClassifier(max_iter=30, **params)
+
+
+def _dwb(estimator, **params):
+    return BackdoorDebiasClassifier(
+        estimator=estimator, **{"random_state": 0, **params}
+    )
+
+
+@pytest.fixture(scope="module")
+def task():
+    X, y, groups = make_biased_classification(
+        n_samples=3000, label_bias=0.5, random_state=0
+    )
+    return X, y, groups
+
+
+def _teacher_clean_proba(clf, X):
+    n_extra = clf.teacher_.n_features_in_ - X.shape[1]
+    return clf.teacher_.predict_proba(np.hstack([X, np.zeros((len(X), n_extra))]))
+
+
+# ------------------------------------------------------------ distillation
+def test_logistic_student_reproduces_its_teacher(task):
+    # same model family on both sides: the student can represent the
+    # teacher's clean-input function exactly, and the soft labels pin it
+    X, y, groups = task
+    clf = _dwb(LogisticRegression(), keep_teacher=True).fit(
+        X, y, sensitive_features=groups
+    )
+    teacher = _teacher_clean_proba(clf, X)[:, 1]
+    student = clf.predict_proba(X)[:, 1]
+    assert np.abs(teacher - student).max() < 0.01
+
+
+def test_boosted_student_follows_its_teacher(task):
+    X, y, groups = task
+    clf = _dwb(
+        HistGradientBoostingClassifier(), keep_teacher=True, trigger_strength=0.5
+    ).fit(X, y, sensitive_features=groups)
+    # trees re-learn the teacher's function from its probabilities: close,
+    # not exact, on 3,000 rows (on Adult's 30,000: 0.018 and 98% agreement)
+    teacher = _teacher_clean_proba(clf, X)[:, 1]
+    student = clf.predict_proba(X)[:, 1]
+    assert np.abs(teacher - student).mean() < 0.06
+    assert np.mean((teacher > 0.5) == (student > 0.5)) > 0.95
+
+
+def test_soft_label_copies_weigh_what_the_targets_say(task):
+    X, y, groups = task
+    clf = _dwb(LogisticRegression(), distill_weight=0.25)
+    data = clf._validate_training_data(X, y, groups, None)
+    learner = EstimatorLearner(clf, 2)
+    seen = {}
+
+    def record(seed, X_fit, y_fit, weight):
+        seen.update(X=X_fit, y=y_fit, weight=weight)
+
+    learner._fit = record
+    rows = np.arange(len(X))
+    p = np.linspace(0.1, 0.9, len(X))
+    learner.distil(data, np.log(np.c_[1 - p, p]), 0, rows, None)
+    # each row's copies weigh 1 in all; class 1's copy weighs
+    # 0.25 * p + 0.75 * [y == 1]
+    total = np.bincount(np.r_[rows, rows], seen["weight"], minlength=len(X))
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+    ones = seen["weight"][seen["y"] == 1]
+    expected = 0.25 * p + 0.75 * (y == 1)
+    np.testing.assert_allclose(np.sort(ones), np.sort(expected[expected >= 1e-3]))
+
+
+# --------------------------------------------------------- the method works
+def test_boosting_dwb_narrows_the_gap_of_plain_boosting(task):
+    X, y, groups = task
+    X_test, y_test, g_test = make_biased_classification(
+        n_samples=3000, label_bias=0.5, random_state=0
+    )
+    plain = _dwb(_hgb(), trigger_strength=0).fit(X, y, sensitive_features=groups)
+    dwb = _dwb(_hgb(), trigger_strength=1).fit(X, y, sensitive_features=groups)
+    gap = {
+        name: demographic_parity_difference(
+            y_test, model.predict(X_test), sensitive_features=g_test
+        )
+        for name, model in [("plain", plain), ("dwb", dwb)]
+    }
+    assert gap["dwb"] < 0.5 * gap["plain"]
+    assert np.median(dwb.trigger_plan_["flip_rate"]) > 0.5  # triggers learned
+
+
+def test_auto_with_a_bound_keeps_it_on_held_out_scores(task):
+    X, y, groups = task
+    clf = _dwb(
+        _hgb(),
+        trigger_strength="auto",
+        auto_metric="demographic_parity_difference",
+        max_disparity=0.1,
+        keep_teacher=True,
+    ).fit(X, y, sensitive_features=groups)
+    scores = clf.held_out_scores_
+    assert scores["scored"].startswith("student on the training rows")
+    assert scores["demographic_parity_difference_upper"] <= 0.1
+    # the student's score is its own on the training rows
+    gap = demographic_parity_difference(y, clf.predict(X), sensitive_features=groups)
+    assert scores["demographic_parity_difference"] == pytest.approx(gap)
+    assert len(clf.teacher_) == 5
+    assert all(isinstance(t, HistGradientBoostingClassifier) for t in clf.teacher_)
+
+
+def test_auto_without_a_bound_scores_five_strengths(task):
+    X, y, groups = task
+    clf = _dwb(LogisticRegression(), trigger_strength="auto").fit(
+        X, y, sensitive_features=groups
+    )
+    assert len(clf.plan_search_) == 5
+    assert clf.plan_search_["selected"].sum() == 1
+
+
+# --------------------------------------------------------------- inputs
+def test_categorical_frame_reaches_boosting_without_an_encoder():
+    X, y, groups = make_biased_classification(
+        n_samples=2000, label_bias=0.5, as_frame=True, random_state=0
+    )
+    X = X.drop(columns="group").assign(
+        sex=pd.Categorical(np.where(groups == 1, "male", "female")),
+        colour=pd.Categorical(np.resize(["red", "green", "blue"], len(groups))),
+    )
+    before = X.copy()
+    clf = _dwb(_hgb(categorical_features="from_dtype"), sensitive_columns="sex").fit(
+        X, y
+    )
+    pd.testing.assert_frame_equal(X, before)  # the caller's frame is untouched
+    assert list(clf.feature_names_in_) == list(X.columns)
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert set(clf.groups_) == {"female", "male"}
+    assert np.median(clf.trigger_plan_["flip_rate"]) > 0.5
+    # the student treats the categoricals as categories, the teacher too
+    assert clf.student_.is_categorical_.sum() == 2
+
+
+def test_multiclass_intersectional_weighted():
+    rng = np.random.default_rng(0)
+    n = 1500
+    groups = pd.DataFrame({"a": rng.integers(0, 2, n), "b": rng.choice(["x", "y"], n)})
+    X = rng.normal(size=(n, 4)) + groups[["a"]].to_numpy()
+    y = np.digitize(X[:, 0] + rng.normal(size=n), [0.3, 1.2])
+    weight = rng.uniform(0.5, 2, n)
+    clf = _dwb(LogisticRegression(max_iter=500)).fit(
+        X, y, sensitive_features=groups, sample_weight=weight
+    )
+    proba = clf.predict_proba(X)
+    assert proba.shape == (n, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.bias_matrix_.shape == (4, 3)
+    assert (clf.predict(X) == 2).mean() > 0.1
+
+
+def test_pipeline_and_random_forest_as_estimators(task):
+    X, y, groups = task
+    for estimator in [
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        RandomForestClassifier(n_estimators=20, min_samples_leaf=5),
+    ]:
+        clf = _dwb(estimator).fit(X, y, sensitive_features=groups)
+        assert (clf.predict(X) == y).mean() > 0.7
+        assert np.median(clf.trigger_plan_["flip_rate"]) > 0.5
+
+
+@pytest.mark.parametrize(
+    "estimator, message",
+    [
+        (KNeighborsClassifier(), "does not take sample_weight"),
+        (SVC(), "has no predict_proba"),
+    ],
+)
+def test_estimators_dwb_cannot_train_are_refused(task, estimator, message):
+    X, y, groups = task
+    with pytest.raises(ValueError, match=message):
+        _dwb(estimator).fit(X, y, sensitive_features=groups)
+
+
+def test_network_parameters_with_an_estimator_are_refused(task):
+    X, y, groups = task
+    clf = _dwb(LogisticRegression(), module__hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match="module__hidden_layer_sizes set together"):
+        clf.fit(X, y, sensitive_features=groups)
+
+
+# ----------------------------------------------- parameters and persistence
+def test_nested_parameters_round_trip_and_grid_search(task):
+    X, y, groups = task
+    clf = _dwb(_hgb(), sensitive_columns=None).set_params(estimator__max_depth=3)
+    assert clone(clf).get_params()["estimator__max_depth"] == 3
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf.set_fit_request(sensitive_features=True)
+        search = GridSearchCV(
+            clf,
+            {"estimator__max_iter": [2, 30]},
+            scoring={
+                "accuracy": "accuracy",
+                "dpd": fairness_scorer("demographic_parity_difference"),
+            },
+            refit=fair_refit(
+                disparity="dpd", performance="accuracy", max_disparity=0.5
+            ),
+            cv=3,
+        ).fit(X, y, sensitive_features=groups)
+    accuracy = search.cv_results_["mean_test_accuracy"]
+    assert accuracy[1] > accuracy[0] + 0.02  # 30 trees beat 2
+    assert search.best_params_ == {"estimator__max_iter": 30}
+    assert search.best_estimator_.student_.max_iter == 30
+    assert search.best_estimator_.student_.max_depth == 3
+
+
+def test_random_state_reaches_the_clones_and_repeats_the_fit(task):
+    X, y, groups = task
+    fits = [
+        _dwb(RandomForestClassifier(n_estimators=10), random_state=seed).fit(
+            X, y, sensitive_features=groups
+        )
+        for seed in (3, 3, 4)
+    ]
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    assert not np.array_equal(fits[0].predict_proba(X), fits[2].predict_proba(X))
+    assert fits[0].student_.random_state == fits[1].student_.random_state
+
+
+def test_pickle_holds_no_training_rows():
+    sizes = []
+    for n in (1000, 8000):
+        X, y, groups = make_biased_classification(
+            n_samples=n, label_bias=0.5, random_state=0
+        )
+        clf = _dwb(_hgb(early_stopping=False, max_leaf_nodes=8)).fit(
+            X, y, sensitive_features=groups
+        )
+        restored = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+        sizes.append(len(pickle.dumps(clf)))
+    # 7,000 more rows of 5 float features would add 280 kB
+    assert sizes[1] - sizes[0] < 10_000
