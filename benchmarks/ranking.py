@@ -12,7 +12,12 @@ method). A method is "first" only when its interval against every other
 method lies above zero; otherwise the most accurate method is "tied" with
 the methods whose interval against it holds zero. A task whose noise floor
 (the mean test EOD of exactly fair classifiers, ``noise_floor.json``) is
-above an equalized-odds bound "cannot be ranked at this bound".
+above an equalized-odds bound "cannot be ranked at this bound". The methods
+over HistGradientBoostingClassifier (``hgb``, ``reweighing_hgb``,
+``eg_*_hgb``, ``threshold_eo_hgb``, ``dwb_hgb_*``) and FairGBM
+(``fairgbm_*``) are methods of their own ("HGB", "reweighing-HGB", "EG-HGB",
+"TO-HGB", "DwB-HGB", "FairGBM"). In the table of DwB (network) against each
+method, a task where either has no result at all counts as "not run".
 
 Run from the repository root after ``benchmarks/run.py``:
 
@@ -40,6 +45,17 @@ BOUNDS = (
 SHORT = {"equalized_odds_difference": "EOD", "demographic_parity_difference": "DPD"}
 #: The method each benchmark setting belongs to (first matching rule).
 METHODS = (
+    # over HistGradientBoostingClassifier (and FairGBM): before the rules
+    # their names would match too
+    (
+        "DwB-HGB",
+        lambda m: m.startswith("dwb_hgb_") and not m.endswith("_teacher"),
+    ),
+    ("FairGBM", lambda m: m.startswith("fairgbm_")),
+    ("EG-HGB", lambda m: m.startswith("eg_") and m.endswith("_hgb")),
+    ("TO-HGB", lambda m: m.startswith("threshold_") and m.endswith("_hgb")),
+    ("reweighing-HGB", lambda m: m == "reweighing_hgb"),
+    ("HGB", lambda m: m == "hgb"),
     ("DwB (network)", lambda m: m.startswith("dwb_") and not m.endswith("_teacher")),
     ("reweighing (network)", lambda m: m.startswith("reweighing")),
     ("undersampling (network)", lambda m: m == "undersampling"),
@@ -113,12 +129,15 @@ def rank_task(results, task, best):
     return status, tied, pairs
 
 
-def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL):
+def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL, not_run=False):
     """Per peer method: DwB's wins, ties and losses over the tasks that can
     be ranked (a method with a setting within the bound wins over one
     without), the tasks where neither reaches the bound, and those that
-    cannot be ranked (the floor above an equalized-odds bound)."""
+    cannot be ranked (the floor above an equalized-odds bound). With
+    ``not_run=True``, a task without a single result of the peer (or of the
+    focal method) counts as "not run" rather than as a win or a loss."""
     counts = {}
+    ran = set(zip(results["task"], results["method"].map(method_of), strict=True))
     for task in sorted(results["task"].unique()):
         rankable = not (
             metric == "equalized_odds_difference" and floors.get(task, 0) > bound
@@ -127,8 +146,18 @@ def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL):
         for peer in [name for name, _ in METHODS if name != focal]:
             row = counts.setdefault(
                 peer,
-                {"wins": 0, "ties": 0, "losses": 0, "neither": 0, "cannot rank": 0},
+                {
+                    "wins": 0,
+                    "ties": 0,
+                    "losses": 0,
+                    "neither": 0,
+                    "cannot rank": 0,
+                    "not run": 0,
+                },
             )
+            if not_run and not {(task, peer), (task, focal)} <= ran:
+                row["not run"] += 1
+                continue
             if not rankable:
                 row["cannot rank"] += 1
                 continue
@@ -194,13 +223,14 @@ def report(results, floors):
                 )
                 text += f"; {differences}" if differences else ""
             lines.append(f"| {task} | {floor:.3f} | {text} |")
-        counts = wins_ties_losses(results, best, floors, metric, bound)
+        counts = wins_ties_losses(results, best, floors, metric, bound, not_run=True)
         lines += [
             "",
             f"DwB (network) against each method at {title}, over the tasks:",
             "",
-            "| method | wins | ties | losses | neither within | cannot rank |",
-            "|---|---|---|---|---|---|",
+            "| method | wins | ties | losses | neither within | cannot rank "
+            "| not run |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines += [
             "| " + " | ".join([peer, *(str(count) for count in c.values())]) + " |"

@@ -12,7 +12,29 @@ is fitted on the same training split and scored on the same test split:
   strength 1) and Kamiran-Calders reweighing, with the same network;
 - fairlearn's ExponentiatedGradient (demographic parity, equalized odds),
   GridSearch (equalized odds) and ThresholdOptimizer (equalized odds) with
-  LogisticRegression, and ExponentiatedGradient with the same network.
+  LogisticRegression, and ExponentiatedGradient with the same network;
+- gradient-boosting peers over scikit-learn's HistGradientBoostingClassifier
+  (default settings, ``random_state=seed``): plain (``hgb``), with
+  Kamiran-Calders reweighing (``reweighing_hgb``), under fairlearn's
+  ExponentiatedGradient (``eg_eo_hgb``, ``eg_dp_hgb``: fairlearn's default
+  ``max_iter=50`` and default ``difference_bound``, 0.01, as for the other
+  ExponentiatedGradient rows) and ThresholdOptimizer (``threshold_eo_hgb``,
+  equalized odds, on ``predict_proba``);
+- FairGBM (the ``fairgbm`` package, 0.9.14 in ``constraints.txt``):
+  ``fairgbm.train`` with the ``constrained_cross_entropy`` objective under
+  equalized-odds constraints (``constraint_type="FNR,FPR"``), the same
+  tolerance for both (``constraint_fnr_tolerance`` =
+  ``constraint_fpr_tolerance`` = 0.01 ... 0.05: ``fairgbm_<tolerance>``), 200
+  trees, learning rate 0.1, ``seed=seed``, one thread; the groups are used at
+  training only, and predictions are the predicted probability thresholded at
+  0.5;
+- DwB with HistGradientBoostingClassifier as its model (``dwb_hgb_*``: fixed
+  strengths for the global target, and ``trigger_strength="auto"`` under a
+  bound), family "DwB-HGB student".
+
+``--methods`` restricts a run to the jobs whose name matches one of its
+fnmatch patterns, e.g. ``--methods hgb '*_hgb' 'fairgbm_*'`` for the
+boosting peers without the ``dwb_hgb_*`` rows.
 
 Features are one-hot encoded (categorical) and standardised (numeric) on the
 training split; the binary group indicator is appended as the last column, so
@@ -28,6 +50,7 @@ against equalized-odds and demographic-parity difference to
 """
 
 import argparse
+import fnmatch
 import functools
 import os
 import platform
@@ -37,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
@@ -61,6 +85,16 @@ AUTO_BOUNDS = (
     ("eod", "equalized_odds_difference", 0.03),
     ("dpd", "demographic_parity_difference", 0.02),
     ("eopd", "equal_opportunity_difference", 0.03),
+)
+# FairGBM's tolerance on the groups' FNR and FPR differences (fairgbm_<tol>)
+FAIRGBM_TOLERANCES = (0.01, 0.02, 0.03, 0.04, 0.05)
+FAIRGBM_TREES = 200
+FAIRGBM_LEARNING_RATE = 0.1
+# DwB over HistGradientBoostingClassifier: (short name, auto_metric, bound)
+DWB_HGB_BOUNDS = (
+    ("eod", "equalized_odds_difference", 0.05),
+    ("eod", "equalized_odds_difference", 0.03),
+    ("dpd", "demographic_parity_difference", 0.02),
 )
 # ExponentiatedGradient iterations (network fits) with the network as base
 # estimator; fairlearn's default of 50 is kept for LogisticRegression.
@@ -303,6 +337,89 @@ def run_reweighing(data, seed):
     return [("reweighing", "deletion / reweighing", y_pred, seconds)]
 
 
+# ------------------------------------------------------ gradient boosting
+def _hgb(seed):
+    return HistGradientBoostingClassifier(random_state=seed)
+
+
+def run_hgb(data, seed):
+    X, X_test, y, *_ = data
+    model, seconds = _timed(lambda: _hgb(seed).fit(X, y))
+    return [("hgb", "baseline", model.predict(X_test), seconds)]
+
+
+def run_reweighing_hgb(data, seed):
+    X, X_test, y, _, g, _ = data
+
+    def fit():
+        return _hgb(seed).fit(X, y, sample_weight=reweighing_weights(y, g))
+
+    model, seconds = _timed(fit)
+    y_pred = model.predict(X_test)
+    return [("reweighing_hgb", "deletion / reweighing", y_pred, seconds)]
+
+
+def fairgbm_params(tolerance, seed):
+    """``fairgbm.train`` parameters of ``fairgbm_<tolerance>``: equalized
+    odds (the groups' FNR and FPR within ``tolerance`` of each other)."""
+    return {
+        "objective": "constrained_cross_entropy",
+        "constraint_type": "FNR,FPR",
+        "constraint_fnr_tolerance": tolerance,
+        "constraint_fpr_tolerance": tolerance,
+        "learning_rate": FAIRGBM_LEARNING_RATE,
+        "seed": seed,
+        "num_threads": 1,
+        "verbose": -1,
+    }
+
+
+def run_fairgbm(data, seed, tolerance, n_trees=FAIRGBM_TREES):
+    """FairGBM through ``fairgbm.train`` (its scikit-learn wrapper passes
+    ``force_all_finite`` to ``check_X_y``, which scikit-learn 1.9 rejects).
+    The groups are needed to train only; the positive class is predicted
+    where its probability is at least 0.5."""
+    import fairgbm
+
+    X, X_test, y, _, g, _ = data
+    classes, y_codes = np.unique(y, return_inverse=True)
+    _, group_codes = np.unique(g, return_inverse=True)
+
+    def fit():
+        train = fairgbm.Dataset(X, label=y_codes, constraint_group=group_codes)
+        params = fairgbm_params(tolerance, seed)
+        return fairgbm.train(params, train, num_boost_round=n_trees)
+
+    booster, seconds = _timed(fit)
+    y_pred = classes[(booster.predict(X_test) >= 0.5).astype(int)]
+    return [(f"fairgbm_{tolerance:g}", "FairGBM", y_pred, seconds)]
+
+
+def run_dwb_hgb(data, seed, strength=None, metric=None, bound=None):
+    """DwB with HistGradientBoostingClassifier as its model: a fixed
+    ``strength`` (global target), or ``trigger_strength="auto"`` with
+    ``metric`` and ``bound`` (default confidence)."""
+    X, X_test, y, *_ = data
+    if strength is None:
+        params = dict(trigger_strength="auto", auto_metric=metric, max_disparity=bound)
+    else:
+        params = dict(trigger_strength=strength)
+    model, seconds = _timed(
+        lambda: _network(
+            seed, estimator=HistGradientBoostingClassifier(), **params
+        ).fit(X, y)
+    )
+    name = _dwb_hgb_name(strength, metric, bound)
+    return [(name, "DwB-HGB student", model.predict(X_test), seconds)]
+
+
+def _dwb_hgb_name(strength=None, metric=None, bound=None):
+    if strength is not None:
+        return f"dwb_hgb_global_{strength:g}"
+    short = {m: s for s, m, _ in DWB_HGB_BOUNDS}[metric]
+    return f"dwb_hgb_auto_{short}_{bound:g}"
+
+
 def run_fairlearn(data, seed, method, constraint, base):
     from fairlearn.postprocessing import ThresholdOptimizer
     from fairlearn.reductions import (
@@ -318,6 +435,7 @@ def run_fairlearn(data, seed, method, constraint, base):
     make_base = {
         "lr": lambda: LogisticRegression(max_iter=2000),
         "network": lambda: _network(seed, trigger_strength=0),
+        "hgb": lambda: _hgb(seed),
     }[base]
     constraints = {"dp": DemographicParity, "eo": EqualizedOdds}[constraint]
     if method == "threshold":
@@ -371,6 +489,51 @@ def _fairlearn_job(method, constraint, base):
     return name, run
 
 
+def _fairgbm_job(tolerance):
+    return f"fairgbm_{tolerance:g}", functools.partial(run_fairgbm, tolerance=tolerance)
+
+
+def _dwb_hgb_job(strength=None, metric=None, bound=None):
+    run = functools.partial(run_dwb_hgb, strength=strength, metric=metric, bound=bound)
+    return _dwb_hgb_name(strength, metric, bound), run
+
+
+def boosting_jobs():
+    """The gradient-boosting peers, then DwB over HistGradientBoosting."""
+    peers = [
+        ("hgb", run_hgb),
+        ("reweighing_hgb", run_reweighing_hgb),
+        *[_fairgbm_job(tolerance) for tolerance in FAIRGBM_TOLERANCES],
+        _fairlearn_job("threshold", "eo", "hgb"),
+        _fairlearn_job("eg", "eo", "hgb"),
+        _fairlearn_job("eg", "dp", "hgb"),
+    ]
+    dwb = [_dwb_hgb_job(strength=strength) for strength in STRENGTHS]
+    dwb += [_dwb_hgb_job(metric=m, bound=b) for _, m, b in DWB_HGB_BOUNDS]
+    return [*peers, *dwb]
+
+
+def select_jobs(all_jobs, patterns=None):
+    """The jobs whose name matches one of the fnmatch ``patterns`` (every
+    job when None), in their order."""
+    if not patterns:
+        return list(all_jobs)
+    return [
+        (name, run)
+        for name, run in all_jobs
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    ]
+
+
+def run_cost(name):
+    """Order of a run in the queue: cheap runs first, then
+    ExponentiatedGradient over HistGradientBoosting, then the reductions over
+    the network (dozens of network fits each)."""
+    if name.endswith("_network"):
+        return 2
+    return int(name.startswith("eg_") and name.endswith("_hgb"))
+
+
 def jobs(quick=False):
     """Every (name, run function) pair; the name is the method the run
     reports first (DwB runs report their teacher too)."""
@@ -414,7 +577,7 @@ def jobs(quick=False):
             ("eg", "eo", "network"),
         ]
     ]
-    return [*baselines, *dwb, *deletion, *fairlearn]
+    return [*baselines, *dwb, *deletion, *fairlearn, *boosting_jobs()]
 
 
 def evaluate(y_true, y_pred, groups):
@@ -459,12 +622,43 @@ def summarise(results):
     return summary
 
 
+def uses_hgb(method):
+    """Whether a method is fitted over HistGradientBoostingClassifier."""
+    return method == "hgb" or method.endswith("_hgb") or method.startswith("dwb_hgb_")
+
+
+#: Families with their own rows for their members over HistGradientBoosting
+#: (tables and plots): "fairlearn (HGB)", ...
+SPLIT_BY_MODEL = ("baseline", "deletion / reweighing", "fairlearn")
+
+
+def peer_group(family, method):
+    """The family a method is shown under: its family, with " (HGB)" for the
+    members over HistGradientBoosting of the families that also hold the
+    LogisticRegression and network members."""
+    if family in SPLIT_BY_MODEL and uses_hgb(method):
+        return f"{family} (HGB)"
+    return family
+
+
+def _with_peer_groups(results):
+    family = [
+        peer_group(f, m)
+        for f, m in zip(results["family"], results["method"], strict=True)
+    ]
+    return results.assign(family=family)
+
+
 def best_under_bound(results, bound=0.05, metric="equalized_odds_difference"):
-    """Per task and family: the most accurate method whose mean ``metric``
-    is at most ``bound``, with its mean fit time."""
-    means = results.groupby(["task", "family", "method"], sort=False)[
-        ["accuracy", metric, "fit_time_s"]
-    ].mean()
+    """Per task and family (``peer_group``): the most accurate method whose
+    mean ``metric`` is at most ``bound``, with its mean fit time."""
+    means = (
+        _with_peer_groups(results)
+        .groupby(["task", "family", "method"], sort=False)[
+            ["accuracy", metric, "fit_time_s"]
+        ]
+        .mean()
+    )
     within = means[means[metric] <= bound].reset_index()
     best = within.loc[within.groupby(["task", "family"])["accuracy"].idxmax()]
     return best.set_index(["task", "family"])
@@ -539,8 +733,10 @@ def write_summary(results, path, command):
         "## DwB's accuracy-EOD front against fairlearn (means over seeds)",
         "",
         "Per task: the DwB students on DwB's Pareto front (most accurate for "
-        "their EOD), and those a fairlearn method beats on both accuracy and "
-        "EOD.",
+        "their EOD), and those a fairlearn method over LogisticRegression or "
+        "the network beats on both accuracy and EOD; likewise the DwB-HGB "
+        "students' front against FairGBM and fairlearn over "
+        "HistGradientBoosting.",
         "",
         fronts.to_markdown(index=False),
         "",
@@ -560,32 +756,52 @@ def pareto_front(points):
     return points[keep]
 
 
+#: (front's family, its column, the rivals' families (``peer_group``), their
+#: column) compared by ``dominated_front_points``
+FRONTS = (
+    ("DwB student", "DwB front", ("fairlearn",), "dominated by fairlearn"),
+    (
+        "DwB-HGB student",
+        "DwB-HGB front",
+        ("FairGBM", "fairlearn (HGB)"),
+        "dominated by FairGBM / fairlearn (HGB)",
+    ),
+)
+
+
 def dominated_front_points(results):
-    """Per task: DwB's front and the front points a fairlearn method dominates."""
+    """Per task: DwB's front and the front points a fairlearn method (over
+    LogisticRegression or the network) dominates; DwB-HGB's front and the
+    front points FairGBM or a fairlearn method over HistGradientBoosting
+    dominates ("not run" where a task has no row of the front's family)."""
     metric = "equalized_odds_difference"
-    means = results.groupby(["task", "family", "method"], sort=False)[
-        ["accuracy", metric]
-    ].mean()
+    means = (
+        _with_peer_groups(results)
+        .groupby(["task", "family", "method"], sort=False)[["accuracy", metric]]
+        .mean()
+    )
     rows = []
     for task, part in means.groupby(level="task", sort=False):
         part = part.droplevel("task")
-        dwb = pareto_front(part.loc[["DwB student"]].droplevel("family"))
-        rival = part.loc[["fairlearn"]].droplevel("family")
-        beaten = [
-            method
-            for method, point in dwb.iterrows()
-            if np.any(
-                (rival["accuracy"] > point["accuracy"])
-                & (rival[metric] < point[metric])
-            )
-        ]
-        rows.append(
-            {
-                "task": task,
-                "DwB front": ", ".join(dwb.index),
-                "dominated by fairlearn": ", ".join(beaten) or "none",
-            }
-        )
+        families = part.index.get_level_values("family")
+        row = {"task": task}
+        for family, front_column, rivals, rival_column in FRONTS:
+            if family not in families:
+                row[front_column] = row[rival_column] = "not run"
+                continue
+            front = pareto_front(part[families == family].droplevel("family"))
+            rival = part[families.isin(rivals)].droplevel("family")
+            beaten = [
+                method
+                for method, point in front.iterrows()
+                if np.any(
+                    (rival["accuracy"] > point["accuracy"])
+                    & (rival[metric] < point[metric])
+                )
+            ]
+            row[front_column] = ", ".join(front.index) or "none"
+            row[rival_column] = ", ".join(beaten) or "none"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -595,6 +811,11 @@ FAMILY_STYLE = {
     "DwB teacher": ("tab:cyan", "v"),
     "deletion / reweighing": ("tab:green", "D"),
     "fairlearn": ("tab:red", "^"),
+    "baseline (HGB)": ("dimgrey", "P"),
+    "deletion / reweighing (HGB)": ("olive", "d"),
+    "fairlearn (HGB)": ("tab:pink", "<"),
+    "FairGBM": ("tab:orange", "*"),
+    "DwB-HGB student": ("tab:purple", "h"),
 }
 
 
@@ -606,7 +827,7 @@ def plot_pareto(results, task, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    part = results[results["task"] == task]
+    part = _with_peer_groups(results[results["task"] == task])
     stats = part.groupby(["family", "method"])[
         ["accuracy", "equalized_odds_difference", "demographic_parity_difference"]
     ].agg(["mean", "std"])
@@ -660,6 +881,16 @@ def _parser():
         action="store_true",
         help="a small subset for CI: german-sex and compas-race, one seed, 8 methods",
     )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        metavar="PATTERN",
+        help=(
+            "run only the methods whose name matches one of these fnmatch "
+            "patterns, e.g. --methods hgb '*_hgb' 'fairgbm_*' (default: all)"
+        ),
+    )
     return parser
 
 
@@ -697,11 +928,11 @@ def main(argv=None):
         (task, seed, name, run)
         for task in tasks
         for seed in seeds
-        for name, run in jobs(args.quick)
+        for name, run in select_jobs(jobs(args.quick), args.methods)
         if (task, name, seed) not in done
     ]
-    # reductions over the network cost dozens of network fits each: run them last
-    todo.sort(key=lambda job: job[2].endswith("_network"))
+    # reductions cost dozens of fits each: run them last
+    todo.sort(key=lambda job: run_cost(job[2]))
     print(f"{len(todo)} runs to do ({len(done)} results already in {csv})", flush=True)
 
     from joblib import Parallel, delayed

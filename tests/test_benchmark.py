@@ -216,3 +216,230 @@ def test_paired_differences_rank_a_winner_a_tie_and_an_unrankable_task(ranking):
         results, tight, {}, "equalized_odds_difference", 0.001
     )
     assert counts["ExponentiatedGradient (LR)"]["neither"] == 3
+
+
+# ---------------------------------------------------- gradient-boosting peers
+BOOSTING_PEERS = [
+    "hgb",
+    "reweighing_hgb",
+    "fairgbm_0.01",
+    "fairgbm_0.02",
+    "fairgbm_0.03",
+    "fairgbm_0.04",
+    "fairgbm_0.05",
+    "threshold_eo_hgb",
+    "eg_eo_hgb",
+    "eg_dp_hgb",
+]
+DWB_HGB = [
+    "dwb_hgb_global_0.25",
+    "dwb_hgb_global_0.5",
+    "dwb_hgb_global_1",
+    "dwb_hgb_auto_eod_0.05",
+    "dwb_hgb_auto_eod_0.03",
+    "dwb_hgb_auto_dpd_0.02",
+]
+
+
+def test_methods_filter_selects_the_jobs_matching_a_pattern(harness):
+    every = harness.jobs()
+    names = [name for name, _ in every]
+    assert len(names) == len(set(names))
+    assert set(BOOSTING_PEERS + DWB_HGB) <= set(names)
+    # no pattern: every job, in order
+    assert harness.select_jobs(every) == every
+    assert harness.select_jobs(every, []) == every
+    peers = harness.select_jobs(every, ["hgb", "*_hgb", "fairgbm_*"])
+    assert [name for name, _ in peers] == BOOSTING_PEERS
+    dwb_hgb = harness.select_jobs(every, ["dwb_hgb_*"])
+    assert [name for name, _ in dwb_hgb] == DWB_HGB
+    # exact names, and a pattern matching nothing
+    picked = harness.select_jobs(every, ["network", "eg_eo_lr", "no_such_*"])
+    assert [name for name, _ in picked] == ["network", "eg_eo_lr"]
+    # quick mode is unchanged
+    quick = [name for name, _ in harness.jobs(quick=True)]
+    assert len(quick) == 8 and not any(harness.uses_hgb(name) for name in quick)
+    args = harness._parser().parse_args(["--methods", "hgb", "fairgbm_*"])
+    assert args.methods == ["hgb", "fairgbm_*"]
+    assert harness._parser().parse_args([]).methods is None
+
+
+def test_expensive_runs_are_queued_last(harness):
+    names = ["eg_eo_network", "eg_eo_hgb", "hgb", "fairgbm_0.02", "eg_dp_hgb"]
+    assert sorted(names, key=harness.run_cost) == [
+        "hgb",
+        "fairgbm_0.02",
+        "eg_eo_hgb",
+        "eg_dp_hgb",
+        "eg_eo_network",
+    ]
+
+
+def _toy_task(n=8000, shift=3.0, seed=0):
+    """Half train, half test: the label depends on one feature and, by
+    ``shift`` on the logit, on the group (the last column)."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 2, n)
+    x = rng.normal(size=(n, 3))
+    logit = 2 * x[:, 0] + shift * (groups - 0.5) + rng.logistic(size=n)
+    y = (logit > 0).astype(int)
+    X = np.hstack([x, groups[:, None]]).astype(np.float32)
+    h = n // 2
+    return X[:h], X[h:], y[:h], y[h:], groups[:h], groups[h:]
+
+
+def test_fairgbm_lowers_the_equalized_odds_difference_of_hgb(harness):
+    pytest.importorskip("fairgbm")
+    data = _toy_task()
+    ((name, family, hgb, seconds),) = harness.run_hgb(data, 0)
+    assert (name, family) == ("hgb", "baseline") and seconds > 0
+    ((name, family, fair, seconds),) = harness.run_fairgbm(data, 0, tolerance=0.02)
+    assert (name, family) == ("fairgbm_0.02", "FairGBM") and seconds > 0
+    assert fair.shape == hgb.shape == (4000,)
+    assert set(fair) == {0, 1}
+    plain = harness.evaluate(data[3], hgb, data[5])
+    mitigated = harness.evaluate(data[3], fair, data[5])
+    # plain HGB 0.41, FairGBM 0.29; accuracy 0.79 and 0.77
+    assert plain["equalized_odds_difference"] > 0.3
+    assert (
+        mitigated["equalized_odds_difference"]
+        < 0.8 * plain["equalized_odds_difference"]
+    )
+    assert mitigated["accuracy"] > plain["accuracy"] - 0.05
+    params = harness.fairgbm_params(0.03, seed=4)
+    assert params["constraint_type"] == "FNR,FPR"
+    assert params["constraint_fnr_tolerance"] == params["constraint_fpr_tolerance"]
+    assert params["constraint_fnr_tolerance"] == 0.03 and params["seed"] == 4
+
+
+def test_reweighing_and_threshold_over_hgb(harness):
+    data = _toy_task(n=4000)
+    ((name, family, plain, _),) = harness.run_hgb(data, 0)
+    ((name, family, reweighed, _),) = harness.run_reweighing_hgb(data, 0)
+    assert (name, family) == ("reweighing_hgb", "deletion / reweighing")
+    ((name, family, threshold, _),) = harness.run_fairlearn(
+        data, 0, method="threshold", constraint="eo", base="hgb"
+    )
+    assert (name, family) == ("threshold_eo_hgb", "fairlearn")
+    gap = {
+        key: harness.evaluate(data[3], y_pred, data[5])["equalized_odds_difference"]
+        for key, y_pred in [
+            ("plain", plain),
+            ("reweighed", reweighed),
+            ("threshold", threshold),
+        ]
+    }
+    assert reweighed.shape == threshold.shape == (2000,)
+    # both close much of the equalized-odds gap of plain HGB (0.25 to 0.09
+    # and 0.14)
+    assert gap["reweighed"] < 0.7 * gap["plain"]
+    assert gap["threshold"] < 0.7 * gap["plain"]
+
+
+def _means(rows):
+    """A results table from (task, family, method, accuracy, EOD) rows,
+    two seeds each."""
+    return pd.DataFrame(
+        [
+            {
+                "task": task,
+                "family": family,
+                "method": method,
+                "seed": seed,
+                "accuracy": accuracy,
+                "equalized_odds_difference": eod,
+                "fit_time_s": 1.0 + seed,
+            }
+            for task, family, method, accuracy, eod in rows
+            for seed in (0, 1)
+        ]
+    )
+
+
+def test_boosting_peers_have_rows_of_their_own_in_the_reports(harness):
+    results = _means(
+        [
+            ("t", "DwB student", "dwb_global_1", 0.80, 0.02),
+            ("t", "DwB student", "dwb_global_0.5", 0.82, 0.04),
+            ("t", "fairlearn", "eg_eo_network", 0.81, 0.01),
+            ("t", "fairlearn", "eg_eo_hgb", 0.86, 0.02),
+            ("t", "fairlearn", "threshold_eo_hgb", 0.84, 0.01),
+            ("t", "baseline", "hgb", 0.87, 0.08),
+            ("t", "FairGBM", "fairgbm_0.02", 0.85, 0.03),
+            ("t", "DwB-HGB student", "dwb_hgb_global_1", 0.84, 0.04),
+            ("t", "DwB-HGB student", "dwb_hgb_global_0.5", 0.86, 0.05),
+            ("t", "DwB-HGB student", "dwb_hgb_global_0.25", 0.83, 0.06),
+            ("u", "DwB student", "dwb_global_1", 0.70, 0.02),
+            ("u", "fairlearn", "eg_eo_hgb", 0.75, 0.01),
+        ]
+    )
+    best = harness.best_under_bound(results, 0.05)
+    # fairlearn over HGB does not hide fairlearn over the network
+    assert best.loc[("t", "fairlearn"), "method"] == "eg_eo_network"
+    assert best.loc[("t", "fairlearn (HGB)"), "method"] == "eg_eo_hgb"
+    assert best.loc[("t", "FairGBM"), "accuracy"] == pytest.approx(0.85)
+    assert best.loc[("t", "DwB-HGB student"), "method"] == "dwb_hgb_global_0.5"
+    assert best.loc[("t", "DwB-HGB student"), "fit_time_s"] == pytest.approx(1.5)
+    assert ("t", "baseline (HGB)") not in best.index  # EOD 0.08
+    fronts = harness.dominated_front_points(results).set_index("task")
+    # DwB (network) against fairlearn over LR / the network only: eg_eo_hgb
+    # (0.86, 0.02) would beat dwb_global_0.5 (0.82, 0.04) too
+    assert fronts.loc["t", "DwB front"] == "dwb_global_1, dwb_global_0.5"
+    assert fronts.loc["t", "dominated by fairlearn"] == "dwb_global_1"
+    # dwb_hgb_global_0.25 is beaten by dwb_hgb_global_1 itself; the eg_eo_hgb
+    # point beats dwb_hgb_global_1 (0.84, 0.04) but not dwb_hgb_global_0.5
+    assert fronts.loc["t", "DwB-HGB front"] == "dwb_hgb_global_1, dwb_hgb_global_0.5"
+    rival = "dominated by FairGBM / fairlearn (HGB)"
+    assert fronts.loc["t", rival] == "dwb_hgb_global_1"
+    assert fronts.loc["u", "DwB-HGB front"] == "not run"
+    assert fronts.loc["u", "dominated by fairlearn"] == "none"
+    assert set(harness.FAMILY_STYLE) >= {
+        "FairGBM",
+        "DwB-HGB student",
+        "fairlearn (HGB)",
+        "deletion / reweighing (HGB)",
+        "baseline (HGB)",
+    }
+
+
+def test_ranking_knows_the_boosting_methods(ranking):
+    expected = {
+        "dwb_hgb_global_1": "DwB-HGB",
+        "dwb_hgb_auto_eod_0.03": "DwB-HGB",
+        "fairgbm_0.02": "FairGBM",
+        "eg_eo_hgb": "EG-HGB",
+        "eg_dp_hgb": "EG-HGB",
+        "threshold_eo_hgb": "TO-HGB",
+        "reweighing_hgb": "reweighing-HGB",
+        "hgb": "HGB",
+        # the earlier methods keep theirs
+        "dwb_global_1": "DwB (network)",
+        "dwb_global_1_teacher": None,
+        "reweighing": "reweighing (network)",
+        "threshold_eo_lr": "ThresholdOptimizer (LR)",
+        "eg_eo_network": "ExponentiatedGradient (network)",
+    }
+    assert {m: ranking.method_of(m) for m in expected} == expected
+    base = np.array([0.80, 0.82, 0.81, 0.79, 0.80])
+    results = pd.concat(
+        [
+            _results(
+                "a",
+                {"dwb_global_1": base, "fairgbm_0.02": base + 0.01},
+                {"dwb_global_1": 0.02, "fairgbm_0.02": 0.02},
+            ),
+            _results("b", {"dwb_global_1": base}, {"dwb_global_1": 0.02}),
+        ]
+    )
+    best = ranking.best_settings(results, "equalized_odds_difference", 0.05)
+    counts = ranking.wins_ties_losses(
+        results, best, {}, "equalized_odds_difference", 0.05, not_run=True
+    )
+    # FairGBM 0.01 above DwB on every split of "a"; not run on "b"
+    assert counts["FairGBM"]["losses"] == 1 and counts["FairGBM"]["not run"] == 1
+    assert counts["DwB-HGB"]["not run"] == 2 and counts["DwB-HGB"]["wins"] == 0
+    # without not_run, a method with no result counts as beaten
+    counts = ranking.wins_ties_losses(
+        results, best, {}, "equalized_odds_difference", 0.05
+    )
+    assert counts["FairGBM"]["wins"] == 1 and counts["FairGBM"]["not run"] == 0
