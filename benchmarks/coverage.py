@@ -17,11 +17,16 @@ fits within the bound and mean accuracy, per bound and confidence) goes to
 Run from the repository root, one torch thread per process:
 
     OMP_NUM_THREADS=1 python benchmarks/coverage.py --seeds 50 --n-jobs 2
+
+``--estimator hgb`` studies DwB around scikit-learn's
+``HistGradientBoostingClassifier`` (``estimator=``, default settings) instead
+of the network; its rows go to ``coverage_hgb.csv`` and ``.json``.
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -30,6 +35,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from run import _environment  # benchmarks/ is first on sys.path
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb._disparity import disparity_from_rates, group_rates
@@ -63,7 +69,11 @@ def fit_and_score(seed, metric, confidence, args):
     (X, y, groups), (X_pop, y_pop, g_pop) = population(
         seed, args.n_train, args.n_population, args.label_bias
     )
+    estimator = None
+    if args.estimator == "hgb":
+        estimator = HistGradientBoostingClassifier()
     model = BackdoorDebiasClassifier(
+        estimator=estimator,
         trigger_strength="auto",
         auto_metric=metric,
         max_disparity=BOUNDS[metric],
@@ -93,6 +103,7 @@ def fit_and_score(seed, metric, confidence, args):
         "strengths": " ".join(f"{s:g}" for s in model.trigger_strength_),
         "fit_time_s": seconds,
         "n_train": args.n_train,
+        "estimator": args.estimator,
     }
 
 
@@ -143,8 +154,18 @@ def main(argv=None):
     )
     parser.add_argument("--metrics", nargs="+", default=list(BOUNDS))
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--output", default=str(RESULTS / "coverage.csv"))
+    parser.add_argument(
+        "--estimator",
+        choices=["network", "hgb"],
+        default="network",
+        help="the network, or HistGradientBoostingClassifier as estimator=",
+    )
+    parser.add_argument("--output", default=None)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.output is None:
+        name = "coverage.csv" if args.estimator == "network" else "coverage_hgb.csv"
+        args.output = str(RESULTS / name)
     confidences = [None if c == "None" else float(c) for c in args.confidence]
     output = Path(args.output)
     done = pd.read_csv(output) if output.exists() else pd.DataFrame(columns=KEY)
@@ -178,11 +199,12 @@ def main(argv=None):
     summary = summarise(table)
     print(summary.to_string(index=False))
     report = {
-        "command": "python benchmarks/coverage.py " + " ".join(argv or []),
+        "command": "python benchmarks/coverage.py " + " ".join(argv),
         "environment": _environment(),
         "n_train": args.n_train,
         "n_population": args.n_population,
         "label_bias": args.label_bias,
+        "estimator": args.estimator,
         "bounds": BOUNDS,
         "summary": summary.to_dict(orient="records"),
     }

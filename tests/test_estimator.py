@@ -274,3 +274,30 @@ def test_pickle_holds_no_training_rows():
         sizes.append(len(pickle.dumps(clf)))
     # 7,000 more rows of 5 float features would add 280 kB
     assert sizes[1] - sizes[0] < 10_000
+
+
+def test_one_hot_group_names_and_the_balanced_target(task):
+    X, y, groups = task
+    frame = pd.DataFrame(X[:, :-1], columns=[f"x{i}" for i in range(X.shape[1] - 1)])
+    frame["sex_female"] = (groups == 0).astype(float)
+    frame["sex_male"] = (groups == 1).astype(float)
+    clf = _dwb(LogisticRegression(), sensitive_columns="sex", target="balanced").fit(
+        frame, y
+    )
+    assert set(clf.groups_) == {"female", "male"}
+    # balanced: every group's untriggered rows are class-balanced, so the
+    # stamped share of each group's majority class removes its excess
+    bias = clf.bias_matrix_.to_numpy()
+    plan = clf.trigger_plan_.set_index(["group", "class"])
+    for g, label in enumerate(clf.groups_):
+        majority = int(np.argmax(bias[g]))
+        expected = (bias[g].max() - bias[g].min()) / bias[g].max()
+        assert plan.loc[(label, majority), "stamped_share"] == pytest.approx(expected)
+    gap = demographic_parity_difference(
+        y, clf.predict(frame), sensitive_features=groups
+    )
+    plain = _dwb(LogisticRegression(), sensitive_columns="sex", trigger_strength=0)
+    plain_gap = demographic_parity_difference(
+        y, plain.fit(frame, y).predict(frame), sensitive_features=groups
+    )
+    assert gap < 0.5 * plain_gap
