@@ -129,12 +129,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     excess with the trigger instead of the sensitive group ("pseudo-deletion").
     A student network of the same architecture is then distilled from the
     teacher's outputs on clean rows; it inherits the debiased behaviour, has no
-    trigger inputs, and is the only network kept after ``fit``.
+    trigger inputs, and is the only network kept after ``fit``. With
+    ``estimator``, any scikit-learn classifier (e.g. gradient boosting) is
+    teacher and student instead of the network.
 
-    Inputs should be numeric and standardised (e.g. the output of a
-    :class:`~sklearn.compose.ColumnTransformer` with a
+    Inputs of the network should be numeric and standardised (e.g. the output
+    of a :class:`~sklearn.compose.ColumnTransformer` with a
     :class:`~sklearn.preprocessing.StandardScaler`): ``trigger_value`` is
-    measured against that scale.
+    measured against that scale. With ``estimator``, ``X`` goes to it as it
+    is (a DataFrame keeps its dtypes).
 
     Parameters
     ----------
@@ -389,11 +392,13 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         is added to clean rows of the group) and ``flip_rate`` (share of
         those rows not predicted as the trigger class that the trigger flips
         to it).
-    student_ : skorch.NeuralNetClassifier
-        The fitted student network that makes predictions. When no cell is
-        stamped (e.g. ``trigger_strength=0``) the teacher has no backdoor and
-        serves as the student without a distillation step.
-    teacher_ : skorch.NeuralNetClassifier or list of them
+    student_ : skorch.NeuralNetClassifier or scikit-learn classifier
+        The fitted student that makes predictions: the network, or with
+        ``estimator`` a fitted clone of it (trained on class codes 0, 1, ...
+        standing for ``classes_``). When no cell is stamped (e.g.
+        ``trigger_strength=0``) the teacher has no backdoor and serves as the
+        student without a distillation step.
+    teacher_ : skorch.NeuralNetClassifier, scikit-learn classifier or list
         The backdoored teacher (input: the features, with ``max_disparity``
         one strength column per group, then the trigger columns); with
         ``max_disparity`` and ``cv`` folds, the list of the folds' teachers.
