@@ -1,22 +1,37 @@
-"""Measurement floor of the equalized-odds difference on the benchmark's test splits.
+"""Measurement floor of the equalized-odds and demographic-parity differences
+on the benchmark's test splits.
 
 How large a test EOD does a classifier show whose true TPR and FPR are exactly
-equal across groups, only because the test split is finite? For every task
-and seed of ``benchmarks/run.py`` (same splits, via its ``load_task``):
+equal across groups, only because the test split is finite? And how large a
+test DPD does one show whose true selection rate is the same in every group?
+For every task and seed of ``benchmarks/run.py`` (same splits, via its
+``load_task``):
 
 1. fit ``LogisticRegression(max_iter=2000)`` on the training split and take
-   its pooled TPR and FPR on the test split (positive label: the larger of
-   the two labels, 1 here, as fairlearn takes it);
-2. draw ``--draws`` "exactly fair" classifiers on the test split: each row is
-   predicted positive with probability TPR if its label is positive, FPR if
-   negative, whatever its group (``numpy.random.default_rng(seed)``);
+   its pooled TPR, FPR and selection rate (share predicted positive) on the
+   test split (positive label: the larger of the two labels, 1 here, as
+   fairlearn takes it);
+2. draw ``--draws`` "exactly equalized-odds fair" classifiers on the test
+   split: each row is predicted positive with probability TPR if its label is
+   positive, FPR if negative, whatever its group
+   (``numpy.random.default_rng(seed)``);
 3. compute each draw's EOD (fairlearn's ``equalized_odds_difference``: the
    larger of the between-group TPR and FPR gaps) from per-group counts with
-   ``numpy.bincount``, checked against fairlearn on the first draws.
+   ``numpy.bincount``, checked against fairlearn on the first draws;
+4. then, from the same generator (after all the EOD draws, so those are the
+   same as without this step), draw ``--draws`` "exactly demographic-parity
+   fair" classifiers: each row is predicted positive with probability the
+   pooled selection rate, whatever its group and label;
+5. compute each of these draws' DPD (fairlearn's
+   ``demographic_parity_difference``: the between-group gap in selection
+   rate) from per-group counts with ``numpy.bincount``, checked against
+   fairlearn on the first draws.
 
 Writes the per-split mean, median, 90th and 95th percentile of the fair draws'
-EOD and a per-task summary to ``benchmarks/results/noise_floor.json``. Run
-from the repository root:
+EOD (``floor_mean``, ``floor_median``, ``floor_p90``, ``floor_p95``) and DPD
+(``dpd_floor_mean``, ``dpd_floor_median``, ``dpd_floor_p90``,
+``dpd_floor_p95``), and a per-task summary (means over seeds), to
+``benchmarks/results/noise_floor.json``. Run from the repository root:
 
     OMP_NUM_THREADS=1 SKLEARN_DWB_DATA=../shared/datasets \\
         python benchmarks/noise_floor.py
@@ -30,7 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from fairlearn.metrics import equalized_odds_difference
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from run import TASKS, _environment, load_task  # benchmarks/ is first on sys.path
 from sklearn.linear_model import LogisticRegression
 
@@ -46,6 +61,24 @@ def eod_from_counts(y_pred, positive, codes, n_groups):
     n = np.bincount(codes, weights=~positive, minlength=n_groups)
     tpr, fpr = tp / p, fp / n
     return max(np.ptp(tpr), np.ptp(fpr))
+
+
+def dpd_from_counts(y_pred, codes, n_groups):
+    """fairlearn's demographic-parity difference (between groups: the gap
+    between the largest and smallest selection rate) of 0/1 predictions,
+    from per-group counts."""
+    selected = np.bincount(codes, weights=y_pred, minlength=n_groups)
+    size = np.bincount(codes, minlength=n_groups)
+    return np.ptp(selected / size)
+
+
+def _stats(values, prefix):
+    return {
+        f"{prefix}mean": float(values.mean()),
+        f"{prefix}median": float(np.median(values)),
+        f"{prefix}p90": float(np.percentile(values, 90)),
+        f"{prefix}p95": float(np.percentile(values, 95)),
+    }
 
 
 def noise_floor(task, seed, draws):
@@ -67,6 +100,17 @@ def noise_floor(task, seed, draws):
                 positive.astype(int), y_pred, sensitive_features=g_test
             )
             assert abs(eods[i] - expected) <= 1e-12, (task, seed, i, eods[i])
+    # demographic parity: after every EOD draw, from the same generator
+    selection_rate = predicted.mean()
+    dpds = np.empty(draws)
+    for i in range(draws):
+        y_pred = (rng.random(len(y_test)) < selection_rate).astype(int)
+        dpds[i] = dpd_from_counts(y_pred, codes, len(groups))
+        if i < N_CHECKED:
+            expected = demographic_parity_difference(
+                positive.astype(int), y_pred, sensitive_features=g_test
+            )
+            assert abs(dpds[i] - expected) <= 1e-12, (task, seed, i, dpds[i])
     return {
         "task": task,
         "seed": seed,
@@ -83,10 +127,14 @@ def noise_floor(task, seed, draws):
                 y_test, model.predict(X_test), sensitive_features=g_test
             )
         ),
-        "floor_mean": float(eods.mean()),
-        "floor_median": float(np.median(eods)),
-        "floor_p90": float(np.percentile(eods, 90)),
-        "floor_p95": float(np.percentile(eods, 95)),
+        **_stats(eods, "floor_"),
+        "selection_rate": float(selection_rate),
+        "lr_dpd": float(
+            demographic_parity_difference(
+                y_test, model.predict(X_test), sensitive_features=g_test
+            )
+        ),
+        **_stats(dpds, "dpd_floor_"),
     }
 
 
@@ -110,7 +158,14 @@ def main(argv=None):
     summary = {
         task: {
             stat: float(np.mean([r[stat] for r in rows if r["task"] == task]))
-            for stat in ("floor_mean", "floor_p95", "lr_eod")
+            for stat in (
+                "floor_mean",
+                "floor_p95",
+                "lr_eod",
+                "dpd_floor_mean",
+                "dpd_floor_p95",
+                "lr_dpd",
+            )
         }
         for task in args.tasks
     }
@@ -124,7 +179,10 @@ def main(argv=None):
             "seeds": list(range(args.seeds)),
             "draws": args.draws,
             "model": "LogisticRegression(max_iter=2000)",
-            "rng": "numpy.random.default_rng(seed), one per task and seed",
+            "rng": (
+                "numpy.random.default_rng(seed), one per task and seed: the EOD"
+                " draws, then the DPD draws"
+            ),
             "percentiles": "numpy.percentile, linear interpolation",
         },
         "run_time_s": seconds,
@@ -136,20 +194,29 @@ def main(argv=None):
 
     print(
         f"{'task':<12} {'seed':>4} {'n_test':>6} {'TPR':>6} {'FPR':>6} "
-        f"{'mean':>6} {'median':>6} {'p90':>6} {'p95':>6} {'LR EOD':>6}"
+        f"{'mean':>6} {'median':>6} {'p90':>6} {'p95':>6} {'LR EOD':>6} "
+        f"{'sel':>6} {'DPD mn':>6} {'DPD md':>6} {'DPD90':>6} {'DPD95':>6} "
+        f"{'LR DPD':>6}"
     )
     for r in rows:
         print(
             f"{r['task']:<12} {r['seed']:>4} {r['n_test']:>6} {r['tpr']:>6.3f} "
             f"{r['fpr']:>6.3f} {r['floor_mean']:>6.3f} {r['floor_median']:>6.3f} "
-            f"{r['floor_p90']:>6.3f} {r['floor_p95']:>6.3f} {r['lr_eod']:>6.3f}"
+            f"{r['floor_p90']:>6.3f} {r['floor_p95']:>6.3f} {r['lr_eod']:>6.3f} "
+            f"{r['selection_rate']:>6.3f} {r['dpd_floor_mean']:>6.3f} "
+            f"{r['dpd_floor_median']:>6.3f} {r['dpd_floor_p90']:>6.3f} "
+            f"{r['dpd_floor_p95']:>6.3f} {r['lr_dpd']:>6.3f}"
         )
     print(f"\nmean over seeds ({args.draws} fair draws per split, {seconds:.1f} s):")
-    print(f"{'task':<12} {'floor mean':>10} {'floor p95':>10} {'LR EOD':>8}")
+    print(
+        f"{'task':<12} {'EOD floor mean':>14} {'EOD floor p95':>13} {'LR EOD':>8} "
+        f"{'DPD floor mean':>14} {'DPD floor p95':>13} {'LR DPD':>8}"
+    )
     for task, s in summary.items():
         print(
-            f"{task:<12} {s['floor_mean']:>10.3f} {s['floor_p95']:>10.3f} "
-            f"{s['lr_eod']:>8.3f}"
+            f"{task:<12} {s['floor_mean']:>14.3f} {s['floor_p95']:>13.3f} "
+            f"{s['lr_eod']:>8.3f} {s['dpd_floor_mean']:>14.3f} "
+            f"{s['dpd_floor_p95']:>13.3f} {s['lr_dpd']:>8.3f}"
         )
     print(f"results: {args.output}")
     return result

@@ -11,8 +11,11 @@ sqrt(n)``, the seeds being the task's splits: the same splits for every
 method). A method is "first" only when its interval against every other
 method lies above zero; otherwise the most accurate method is "tied" with
 the methods whose interval against it holds zero. A task whose noise floor
-(the mean test EOD of exactly fair classifiers, ``noise_floor.json``) is
-above an equalized-odds bound "cannot be ranked at this bound". The methods
+of the bound's metric (``noise_floor.json``, mean over the seeds: the mean
+test EOD of classifiers with exactly equal TPR and FPR in every group for an
+equalized-odds bound, the mean test DPD of classifiers with exactly equal
+selection rates for a demographic-parity bound) is above the bound "cannot
+be ranked at this bound". The methods
 over HistGradientBoostingClassifier (``hgb``, ``reweighing_hgb``,
 ``eg_*_hgb``, ``threshold_eo_hgb``, ``dwb_hgb_*``) and FairGBM
 (``fairgbm_*``) are methods of their own ("HGB", "reweighing-HGB", "EG-HGB",
@@ -129,19 +132,30 @@ def rank_task(results, task, best):
     return status, tied, pairs
 
 
+def floor_of(floors, metric, task):
+    """The task's noise floor of the metric, or nan where none was measured.
+
+    ``floors`` maps metric -> task -> floor (as ``noise_floors`` returns); a
+    flat task -> floor mapping is read as the equalized-odds floor."""
+    if all(isinstance(value, dict) for value in floors.values()):
+        per_task = floors.get(metric, {})
+    else:
+        per_task = floors if metric == "equalized_odds_difference" else {}
+    return per_task.get(task, np.nan)
+
+
 def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL, not_run=False):
     """Per peer method: DwB's wins, ties and losses over the tasks that can
     be ranked (a method with a setting within the bound wins over one
     without), the tasks where neither reaches the bound, and those that
-    cannot be ranked (the floor above an equalized-odds bound). With
+    cannot be ranked (the task's noise floor of the metric above the bound,
+    see ``floor_of``). With
     ``not_run=True``, a task without a single result of the peer (or of the
     focal method) counts as "not run" rather than as a win or a loss."""
     counts = {}
     ran = set(zip(results["task"], results["method"].map(method_of), strict=True))
     for task in sorted(results["task"].unique()):
-        rankable = not (
-            metric == "equalized_odds_difference" and floors.get(task, 0) > bound
-        )
+        rankable = not floor_of(floors, metric, task) > bound
         chosen = best[best["task"] == task].set_index("method")
         for peer in [name for name, _ in METHODS if name != focal]:
             row = counts.setdefault(
@@ -180,9 +194,22 @@ def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL, not_run=
     return counts
 
 
+#: The column of ``noise_floor.json``'s splits holding each metric's mean floor.
+FLOOR_COLUMNS = {
+    "equalized_odds_difference": "floor_mean",
+    "demographic_parity_difference": "dpd_floor_mean",
+}
+
+
 def noise_floors(path):
+    """Per metric and task, the mean over seeds of the split's mean floor:
+    {metric: {task: floor}} (a metric the file lacks is left out)."""
     splits = pd.DataFrame(json.loads(Path(path).read_text())["splits"])
-    return splits.groupby("task")["floor_mean"].mean().to_dict()
+    return {
+        metric: splits.groupby("task")[column].mean().to_dict()
+        for metric, column in FLOOR_COLUMNS.items()
+        if column in splits
+    }
 
 
 def report(results, floors):
@@ -200,12 +227,12 @@ def report(results, floors):
         lines += [
             f"## {title}",
             "",
-            "| task | noise floor (EOD) | status |",
+            f"| task | noise floor ({SHORT[metric]}) | status |",
             "|---|---|---|",
         ]
         for task in sorted(results["task"].unique()):
-            floor = floors.get(task, np.nan)
-            if metric == "equalized_odds_difference" and floor > bound:
+            floor = floor_of(floors, metric, task)
+            if floor > bound:
                 lines.append(f"| {task} | {floor:.3f} | cannot rank at this bound |")
                 continue
             status, tied, pairs = rank_task(results, task, best)

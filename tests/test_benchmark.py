@@ -3,6 +3,7 @@ resuming, the command line, and the reweighing weights."""
 
 import doctest
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -216,6 +217,93 @@ def test_paired_differences_rank_a_winner_a_tie_and_an_unrankable_task(ranking):
         results, tight, {}, "equalized_odds_difference", 0.001
     )
     assert counts["ExponentiatedGradient (LR)"]["neither"] == 3
+
+
+@pytest.fixture(scope="module")
+def noise_floor():
+    """``benchmarks/noise_floor.py`` imported as a module (it imports
+    ``run`` from beside it)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "benchmark_noise_floor", ROOT / "benchmarks" / "noise_floor.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return module
+
+
+def test_demographic_parity_floor_from_counts(noise_floor):
+    from fairlearn.metrics import demographic_parity_difference
+
+    # a: 2 of 4 selected (0.5), b: 1 of 5 (0.2), c: 3 of 3 (1.0)
+    groups = np.array(["a"] * 4 + ["b"] * 5 + ["c"] * 3)
+    y_pred = np.array([1, 1, 0, 0] + [1, 0, 0, 0, 0] + [1, 1, 1])
+    _, codes = np.unique(groups, return_inverse=True)
+    assert noise_floor.dpd_from_counts(y_pred, codes, 3) == pytest.approx(0.8)
+    two = groups != "c"
+    assert noise_floor.dpd_from_counts(y_pred[two], codes[two], 2) == pytest.approx(0.3)
+    # fairlearn's demographic-parity difference on random draws
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        groups = rng.choice(["x", "y", "z"], size=200, p=[0.6, 0.3, 0.1])
+        y_pred = (rng.random(200) < 0.4).astype(int)
+        _, codes = np.unique(groups, return_inverse=True)
+        expected = demographic_parity_difference(
+            rng.integers(0, 2, 200), y_pred, sensitive_features=groups
+        )
+        assert noise_floor.dpd_from_counts(y_pred, codes, 3) == pytest.approx(
+            expected, abs=1e-12
+        )
+
+
+def test_ranking_takes_the_floor_of_the_bounds_metric(ranking, tmp_path):
+    base = np.array([0.80, 0.82, 0.81, 0.79, 0.80])
+    accuracies = {"dwb_global_1": base + 0.02, "eg_dp_lr": base}
+    disparity = {"dwb_global_1": 0.01, "eg_dp_lr": 0.01}
+    results = pd.concat(
+        [_results(task, accuracies, disparity) for task in ("wide", "narrow")]
+    ).assign(demographic_parity_difference=lambda r: r.equalized_odds_difference)
+    # noise_floor.json: "wide" has a DPD floor of 0.03 (above 0.02), an EOD
+    # floor of 0.01; "narrow" 0.01 and 0.06
+    splits = [
+        {"task": task, "seed": seed, "floor_mean": eod, "dpd_floor_mean": dpd}
+        for task, eod, dpd in (("wide", 0.01, 0.03), ("narrow", 0.06, 0.01))
+        for seed in range(2)
+    ]
+    path = tmp_path / "noise_floor.json"
+    path.write_text(json.dumps({"splits": splits}))
+    floors = ranking.noise_floors(path)
+    assert floors == {
+        "equalized_odds_difference": {"narrow": 0.06, "wide": 0.01},
+        "demographic_parity_difference": {"narrow": 0.01, "wide": 0.03},
+    }
+    dpd = "demographic_parity_difference"
+    best = ranking.best_settings(results, dpd, 0.02)
+    eg = ranking.wins_ties_losses(results, best, floors, dpd, 0.02)[
+        "ExponentiatedGradient (LR)"
+    ]
+    assert (eg["wins"], eg["cannot rank"]) == (1, 1)  # "narrow" won
+    eod = "equalized_odds_difference"
+    best = ranking.best_settings(results, eod, 0.05)
+    eg = ranking.wins_ties_losses(results, best, floors, eod, 0.05)[
+        "ExponentiatedGradient (LR)"
+    ]
+    assert (eg["wins"], eg["cannot rank"]) == (1, 1)  # "wide" won
+    # a flat task -> floor mapping is the equalized-odds floor
+    flat = {"wide": 0.03, "narrow": 0.06}
+    assert ranking.floor_of(flat, eod, "wide") == 0.03
+    assert np.isnan(ranking.floor_of(flat, dpd, "wide"))
+    # the report names each bound's metric and uses its floor
+    text, summary = ranking.report(results, floors)
+    dpd_section = text.split("## DPD <= 0.02")[1]
+    assert "| task | noise floor (DPD) | status |" in dpd_section
+    assert "| wide | 0.030 | cannot rank at this bound |" in dpd_section
+    assert "| narrow | 0.010 | first: DwB (network)" in dpd_section
+    assert "| task | noise floor (EOD) | status |" in text.split("## EOD <= 0.03")[1]
+    assert summary["DPD <= 0.02"]["ExponentiatedGradient (LR)"]["cannot rank"] == 1
 
 
 # ---------------------------------------------------- gradient-boosting peers
