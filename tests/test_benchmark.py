@@ -303,7 +303,13 @@ def test_ranking_takes_the_floor_of_the_bounds_metric(ranking, tmp_path):
     assert "| wide | 0.030 | cannot rank at this bound |" in dpd_section
     assert "| narrow | 0.010 | first: DwB (network)" in dpd_section
     assert "| task | noise floor (EOD) | status |" in text.split("## EOD <= 0.03")[1]
-    assert summary["DPD <= 0.02"]["ExponentiatedGradient (LR)"]["cannot rank"] == 1
+    dwb = summary["DPD <= 0.02"]["DwB (network)"]
+    assert dwb["ExponentiatedGradient (LR)"]["cannot rank"] == 1
+    # DwB on gradient boosting has its own table; it has no rows here
+    assert (
+        summary["DPD <= 0.02"]["DwB-HGB"]["ExponentiatedGradient (LR)"]["not run"] == 2
+    )
+    assert "DwB-HGB against each method at DPD <= 0.02" in text
 
 
 # ---------------------------------------------------- gradient-boosting peers
