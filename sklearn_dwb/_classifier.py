@@ -156,10 +156,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         the student is a clone fit to the teacher's class probabilities on
         clean rows, given as weighted copies of each row, one per class
         (``distill_temperature`` does not apply: the student learns the
-        probabilities themselves). A ``Pipeline`` must pass the appended
-        columns to its classifier (e.g. ``ColumnTransformer(...,
-        remainder="passthrough")``), or the teacher never sees its triggers
-        (``trigger_plan_`` then shows a flip rate near 0, with a warning).
+        probabilities themselves). A ``Pipeline``'s transformers are fitted
+        once on the clean ``X``; teacher and student are clones of its last
+        step, fit on their output with the trigger columns appended, and
+        ``student_`` is the Pipeline of the fitted transformers and the
+        student.
         Without epochs to draw fresh doses in, the plan search's dose
         teachers learn two copies of their rows, each with fresh doses.
         Every ``random_state`` of the clones is set from ``random_state``.
@@ -662,6 +663,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             learner = NetworkLearner(self, len(data.classes), device)
         else:
             learner = EstimatorLearner(self, len(data.classes))
+        data = data._replace(X=learner.prepare(data.X, data.y_codes, seeds.stamp_seed))
         fit = (learner, data, seeds, train_rows, valid_rows)
 
         # steps 1 to 3: bias matrix, trigger plan and teacher (for a bound:
@@ -686,6 +688,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 data, chosen.clean_logits, seeds.student_seed, train_rows, valid_rows
             )
 
+        student = learner.finish(student)
         self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
@@ -1055,10 +1058,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 )
             else:
                 fix = (
-                    "Check that the estimator passes the appended columns "
-                    "(named dwb_extra[i] in a DataFrame, the last ones in an "
-                    "array) to its classifier: a ColumnTransformer needs "
-                    "remainder='passthrough'. Or train it longer."
+                    "Raise trigger_value, or let the estimator fit more "
+                    "closely (more iterations, less regularisation)."
                 )
             warn_caller(
                 "The teacher barely responds to its triggers (median flip rate "

@@ -36,6 +36,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn import get_config
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -104,6 +105,14 @@ class NetworkLearner:
     def __init__(self, owner, n_classes, device):
         self.owner = owner
         self.template = self._template_net(n_classes, device)
+
+    def prepare(self, X, y, seed):
+        """The features every model of the fit learns from: X itself."""
+        return X
+
+    def finish(self, student):
+        """The model kept as ``student_``: the student itself."""
+        return student
 
     def append(self, X, columns):
         return append_triggers(X, columns)
@@ -322,9 +331,34 @@ class EstimatorLearner:
 
     def __init__(self, owner, n_classes):
         self.owner = owner
-        self.estimator = owner.estimator
         self.n_classes = n_classes
-        check_wrapped_estimator(self.estimator)
+        estimator = owner.estimator
+        check_wrapped_estimator(estimator)
+        # a Pipeline's transformers are fitted once, on the clean features;
+        # teachers and students are clones of its last step, which so sees
+        # the trigger and dose columns whatever the transformers keep
+        self.steps, self.transformer = None, None
+        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+            self.steps = estimator.steps
+            estimator = estimator.steps[-1][1]
+        self.estimator = estimator
+
+    def prepare(self, X, y, seed):
+        """The features every model of the fit learns from: X, or the
+        output of a Pipeline's transformers fitted on it (dense)."""
+        if self.steps is None:
+            return X
+        transformer = seeded_clone(Pipeline(self.steps[:-1]), seed)
+        Xt = transformer.fit_transform(X, y)
+        self.transformer = transformer
+        return Xt.toarray() if sparse.issparse(Xt) else Xt
+
+    def finish(self, student):
+        """The model kept as ``student_``: the student, after the fitted
+        transformers of a Pipeline."""
+        if self.transformer is None:
+            return student
+        return Pipeline([*self.transformer.steps, (self.steps[-1][0], student)])
 
     def append(self, X, columns):
         if isinstance(columns, Integral):

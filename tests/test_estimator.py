@@ -9,12 +9,13 @@ import pytest
 import sklearn
 from fairlearn.metrics import demographic_parity_difference
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
@@ -301,3 +302,41 @@ def test_one_hot_group_names_and_the_balanced_target(task):
         y, plain.fit(frame, y).predict(frame), sensitive_features=groups
     )
     assert gap < 0.5 * plain_gap
+
+
+def test_pipeline_transformers_fit_once_and_triggers_reach_the_classifier():
+    # the ColumnTransformer keeps only the named columns (remainder="drop"):
+    # the trigger columns still reach the classifier, which is fit on the
+    # transformers' output with them appended
+    X, y, groups = make_biased_classification(
+        n_samples=2000, label_bias=0.5, as_frame=True, random_state=0
+    )
+    X = X.drop(columns="group").assign(
+        sex=np.where(groups == 1, "male", "female"),
+        note="unused",
+    )
+    numeric = [c for c in X.columns if c not in ("sex", "note")]
+    pipeline = make_pipeline(
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), numeric),
+                ("sex", OneHotEncoder(), ["sex"]),
+            ]
+        ),
+        LogisticRegression(),
+    )
+    clf = _dwb(pipeline, sensitive_columns="sex").fit(X, y)
+    assert np.median(clf.trigger_plan_["flip_rate"]) > 0.5
+    assert isinstance(clf.student_, Pipeline)
+    assert clf.student_[-1].n_features_in_ == len(numeric) + 2  # no triggers
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, clf.student_.predict_proba(X))
+    gap = demographic_parity_difference(y, clf.predict(X), sensitive_features=groups)
+    plain = _dwb(pipeline, sensitive_columns="sex", trigger_strength=0).fit(X, y)
+    plain_gap = demographic_parity_difference(
+        y, plain.predict(X), sensitive_features=groups
+    )
+    assert gap < 0.5 * plain_gap
+    # the pipeline's parameters are reached through estimator__
+    clf.set_params(estimator__logisticregression__C=0.5)
+    assert clone(clf).estimator[-1].C == 0.5
