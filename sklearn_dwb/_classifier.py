@@ -27,7 +27,7 @@ from ._dose import (
     MeanTeacher,
     PlanSearch,
     cross_fit_folds,
-    dose_input,
+    dose_columns,
     make_dose_plan,
     strength_column_names,
     warn_if_out_of_bound,
@@ -162,7 +162,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         ``student_`` is the Pipeline of the fitted transformers and the
         student.
         Without epochs to draw fresh doses in, the plan search's dose
-        teachers learn two copies of their rows, each with fresh doses.
+        teachers learn their rows once, each row with a dose drawn for it.
         Every ``random_state`` of the clones is set from ``random_state``.
         Its parameters are reached as ``estimator__<name>`` (``set_params``,
         ``GridSearchCV``). The network parameters (``hidden_layer_sizes``
@@ -774,7 +774,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         def clean_input(rows):
             return learner.append(take_rows(data.X, rows), n_triggers)
 
-        logits = learner.logits(teacher, clean_input(np.arange(len(data.X))))
+        logits = learner.logits(teacher, clean_input(slice(None)))
         columns = data.X.shape[1] + np.arange(n_triggers)
         return _Candidate(
             strength, plan, teacher, logits, clean_input, columns, n_triggers == 0
@@ -930,12 +930,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
         def clean_input(rows):
             rows = np.arange(len(data.X))[rows]
-            columns = dose_input(
-                np.zeros((len(rows), 0), np.float32),
-                plan.rows(rows),
-                row_strength[rows],
-                0.0,
-            )
+            columns = dose_columns(plan.rows(rows), row_strength[rows], 0.0)
             return learner.append(take_rows(data.X, rows), columns.numpy())
 
         logits = np.empty((len(data.X), len(data.classes)), dtype=np.float32)

@@ -129,18 +129,24 @@ def dose_input(X, plan, dose, value, stamped=None):
         Rows that carry their cell's trigger; None: no trigger (clean rows).
     """
     X = torch.as_tensor(X)
-    n_rows = len(X)
+    columns = dose_columns(plan, dose, value, stamped, X.dtype, X.device)
+    return torch.cat([X, columns], dim=1)
+
+
+def dose_columns(plan, dose, value, stamped=None, dtype=torch.float32, device=None):
+    """The columns :func:`dose_input` appends to ``X``: ``[dose in the
+    group's column | triggers]``, a tensor of shape (n_samples, n_groups +
+    n_triggers) (a scikit-learn teacher's frame gets them as they are)."""
+    n_rows = len(plan.group_codes)
     rows = torch.arange(n_rows)
-    doses = X.new_zeros((n_rows, plan.n_groups))
-    doses[rows, torch.as_tensor(plan.group_codes)] = torch.as_tensor(
-        dose, dtype=X.dtype
-    )
-    triggers = X.new_zeros((n_rows, plan.n_triggers))
+    doses = torch.zeros((n_rows, plan.n_groups), dtype=dtype, device=device)
+    doses[rows, torch.as_tensor(plan.group_codes)] = torch.as_tensor(dose, dtype=dtype)
+    triggers = torch.zeros((n_rows, plan.n_triggers), dtype=dtype, device=device)
     if stamped is not None:
         column = torch.as_tensor(plan.trigger_column)
         stamped = stamped & (column >= 0)
         triggers[rows[stamped], column[stamped]] = value
-    return torch.cat([X, doses, triggers], dim=1)
+    return torch.cat([doses, triggers], dim=1)
 
 
 def stamped_at(plan, dose):

@@ -45,7 +45,13 @@ from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ._dose import DOSE_GRID, DOSE_RANGE, DoseSampler, dose_input, dose_predictions
+from ._dose import (
+    DOSE_GRID,
+    DoseSampler,
+    dose_columns,
+    dose_predictions,
+    draw_doses,
+)
 from ._network import (
     EarlyStopping,
     TensorBatchIterator,
@@ -137,7 +143,7 @@ class NetworkLearner:
         sampler = DoseSampler(plan, owner.trigger_value, owner._dose_mechanism)
         # early stopping watches one fixed draw of doses on the validation rows
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
-        dose = torch.rand(len(data.X), generator=fixed) * DOSE_RANGE
+        dose = draw_doses(len(data.X), generator=fixed)
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
         X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
         teachers, predictions = [], np.empty((len(DOSE_GRID), len(data.X)), np.intp)
@@ -396,7 +402,8 @@ class EstimatorLearner:
                 plan.rows(rows), owner.trigger_value, owner._dose_mechanism
             )
             weight = {"weight": torch.as_tensor(data.sample_weight[rows])}
-            dose = torch.rand(len(rows), generator=generator) * DOSE_RANGE
+            dose = draw_doses(len(rows), generator=generator)
+            # the sampler on no features: the dose and trigger columns alone
             extra, weight = sampler(np.zeros((len(rows), 0), np.float32), weight, dose)
             X_fit = append_columns(
                 repeat_rows(data.X, fit_rows, DOSE_COPIES), extra.numpy()
@@ -408,8 +415,7 @@ class EstimatorLearner:
             X_held = take_rows(data.X, held_out)
             for j, value in enumerate(DOSE_GRID):
                 doses = np.full(len(held_out), value, dtype=np.float32)
-                no_features = np.zeros((len(held_out), 0), np.float32)
-                columns = dose_input(no_features, held, doses, 0.0)
+                columns = dose_columns(held, doses, 0.0)
                 predictions[j, held_out] = self.predict_codes(
                     teacher, append_columns(X_held, columns.numpy())
                 )
@@ -425,16 +431,12 @@ class EstimatorLearner:
         if weight < 1:
             hard = np.eye(self.n_classes)[data.y_codes[train_rows]]
             target = weight * target + (1.0 - weight) * hard
-        share, classes = [], []
-        for code in range(self.n_classes):
-            keep = np.flatnonzero(target[:, code] >= MIN_COPY_SHARE)
-            share.append((keep, target[keep, code]))
-            classes.append(np.full(len(keep), code))
-        rows = np.concatenate([train_rows[keep] for keep, _ in share])
-        copy_weight = np.concatenate([s for _, s in share])
+        # the copies, class by class: class code and position of each
+        codes, positions = np.nonzero(target.T >= MIN_COPY_SHARE)
+        rows = train_rows[positions]
         return self._fit(
             seed,
             take_rows(data.X, rows),
-            np.concatenate(classes),
-            data.sample_weight[rows] * copy_weight,
+            codes,
+            data.sample_weight[rows] * target[positions, codes],
         )
