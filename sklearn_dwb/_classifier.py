@@ -170,12 +170,18 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         then unused; ``module`` and ``module__*`` must stay unset.
     trigger_strength : float or "auto", default=1.0
         Share ``alpha`` of each cell's excess to stamp: 0 trains a plain
-        network, 1 removes the excess exactly, above 1 over-corrects.
+        network, 1 removes the excess exactly, above 1 over-corrects. Down
+        to -1, a negative strength moves each group the other way, towards
+        more of its over-represented class (the odds that ``+alpha`` divides
+        are multiplied, by stamping the group's other cells): some
+        disparities need that, e.g. equalized odds when the labels' bias
+        leaves one group with both the higher true- and false-positive
+        rates.
         ``"auto"`` searches the plan, in one of two ways:
 
         - with ``max_disparity`` set, one strength per group: a teacher is
           trained at every strength at once (each row draws a random
-          strength, its "dose", in [0, 2] every epoch and sees it as an
+          strength, its "dose", in [-1, 2] every epoch and sees it as an
           input), one per fold of ``cv`` on the other folds; then every
           per-group plan on a 0.1 grid is scored on clean rows, each row
           predicted by the teacher that did not learn it. The student is
@@ -438,7 +444,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [None, HasMethods(["fit"])],
         "trigger_strength": [
-            Interval(Real, 0, None, closed="left"),
+            Interval(Real, -1, None, closed="left"),
             StrOptions({"auto"}),
         ],
         "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
@@ -866,6 +872,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             metric=self.auto_metric,
             fold_codes=fold_codes,
             confidence=self.confidence,
+            grid=DOSE_GRID,
         )
         check = len(folds) > 1 and self.distill_weight == 1
         best = search.run(plan.n_groups, self.max_disparity)
@@ -1027,7 +1034,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 "0: they take no part in training and get no triggers. Check "
                 "that sample_weight is aligned with the rows of X.",
             )
-        if np.all(np.asarray(chosen.strength) <= 0):
+        if np.all(np.asarray(chosen.strength) == 0):
             return
         incomplete = chosen.plan.incomplete & ~weightless
         if incomplete.any():

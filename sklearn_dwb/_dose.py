@@ -2,13 +2,15 @@
 
 A fixed plan stamps ``strength`` times each over-represented cell's excess.
 The dose-trained teacher sees every strength: each epoch, every training row
-draws a dose ``d`` in ``[0, DOSE_RANGE]``, given to the teacher as an input
-column of the row's group, and the row carries its cell's trigger when its
-place in the cell (a fixed random rank in (0, 1)) is below the cell's rate at
-strength ``d``. Evaluated on clean rows with dose ``d_g`` for group ``g``,
-the teacher behaves as if trained on the plan with per-group strengths
-``d_g``, so per-group plans are searched with forward passes instead of one
-fit each. The student is distilled from the teacher at the chosen doses.
+draws a dose ``d`` in ``[DOSE_LOW, DOSE_HIGH]`` (-1 to 2), given to the
+teacher as an input column of the row's group, and the row carries its cell's
+trigger when its place in the cell (a fixed random rank in (0, 1)) is below
+the cell's rate at strength ``d`` (a negative strength stamps the other cells
+of the group: :func:`~sklearn_dwb._trigger.reverse_rates`). Evaluated on
+clean rows with dose ``d_g`` for group ``g``, the teacher behaves as if
+trained on the plan with per-group strengths ``d_g``, so per-group plans are
+searched with forward passes instead of one fit each. The student is
+distilled from the teacher at the chosen doses.
 
 Cross-fitted (``cv`` folds, :func:`cross_fit_folds`), one dose teacher per
 fold learns the other folds, and each row is scored and distilled with the
@@ -37,20 +39,24 @@ from ._groups import plain_label
 from ._trigger import (
     cell_ranks,
     cell_rates,
+    reverse_rates,
     target_distribution,
     trigger_column_of_cell,
 )
 from .utils._warnings import warn_caller
 
-#: Doses (trigger strengths) the teacher is trained on: uniform on [0, 2].
-DOSE_RANGE = 2.0
-#: Strengths tried per group by the plan search.
-DOSE_GRID = np.linspace(0.0, DOSE_RANGE, 21)
+#: Doses (trigger strengths) the teacher is trained on: uniform on
+#: [DOSE_LOW, DOSE_HIGH]. Below 0 a group moves away from the target (some
+#: disparities, e.g. equalized odds against biased labels, need that).
+DOSE_LOW, DOSE_HIGH = -1.0, 2.0
+#: Strengths tried per group by the plan search: a 0.1 grid, 0 included.
+DOSE_GRID = np.round(np.linspace(DOSE_LOW, DOSE_HIGH, 31), 6)
 
 
 def draw_doses(n, generator=None):
-    """``n`` doses, uniform on ``[0, DOSE_RANGE]``."""
-    return torch.rand(n, generator=generator, dtype=torch.float32) * DOSE_RANGE
+    """``n`` doses, uniform on ``[DOSE_LOW, DOSE_HIGH]``."""
+    draw = torch.rand(n, generator=generator, dtype=torch.float32)
+    return DOSE_LOW + draw * (DOSE_HIGH - DOSE_LOW)
 
 
 #: Most plans evaluated by trying every combination of per-group strengths;
@@ -66,6 +72,7 @@ class DosePlan(NamedTuple):
 
     group_codes: np.ndarray  # group of each row
     unit_rate: np.ndarray  # share of the row's cell stamped per unit strength
+    group_rate: np.ndarray  # the largest unit_rate of the row's group
     rank: np.ndarray  # the row's place in its cell, in (0, 1)
     trigger_column: np.ndarray  # index of the row's cell trigger, -1 if none
     reweigh: np.ndarray  # weight moving the row's cell to the target
@@ -78,7 +85,7 @@ class DosePlan(NamedTuple):
 
     def rows(self, index):
         """The plan restricted to some rows."""
-        per_row = [a[index] for a in self[:5]]
+        per_row = [a[index] for a in self[:6]]
         return DosePlan(*per_row, self.trigger_cells, self.n_groups)
 
 
@@ -98,13 +105,17 @@ def make_dose_plan(
     group_total = bias.sum(axis=1, keepdims=True)
     reweigh = np.divide(p * group_total, bias, out=np.ones_like(bias), where=bias > 0)
     reweigh[incomplete | small] = 1.0  # their unit_rate is 0 already
-    trigger_cells = np.flatnonzero(unit_rate.ravel() > 0)
+    group_rate = unit_rate.max(axis=1, keepdims=True)
+    # a group with an excess can be stamped in every cell that has rows: its
+    # over-represented cells at positive strengths, the others at negative
+    trigger_cells = np.flatnonzero(((group_rate > 0) & (rows > 0)).ravel())
     column_of_cell = trigger_column_of_cell(trigger_cells, unit_rate.size)
     cells = group_codes * n_classes + class_codes
     rank = (cell_ranks(cells, rng) + 0.5) / rows.ravel()[cells]
     return DosePlan(
         group_codes=group_codes,
         unit_rate=unit_rate.ravel()[cells],
+        group_rate=group_rate[group_codes, 0],
         rank=rank,
         trigger_column=column_of_cell[cells],
         reweigh=reweigh.ravel()[cells],
@@ -151,9 +162,13 @@ def dose_columns(plan, dose, value, stamped=None, dtype=torch.float32, device=No
 
 def stamped_at(plan, dose):
     """Rows that carry their trigger at these doses (a tensor of bool)."""
-    rate = torch.clamp(
-        torch.as_tensor(dose) * torch.as_tensor(plan.unit_rate, dtype=torch.float32),
-        max=1.0,
+    dose = torch.as_tensor(dose, dtype=torch.float32)
+    unit = torch.as_tensor(plan.unit_rate, dtype=torch.float32)
+    group = torch.as_tensor(plan.group_rate, dtype=torch.float32)
+    rate = torch.where(
+        dose >= 0,
+        torch.clamp(dose * unit, max=1.0),
+        reverse_rates(unit, group, torch.clamp(-dose, min=0.0)),
     )
     return torch.as_tensor(plan.rank, dtype=torch.float32) < rate
 
@@ -380,8 +395,12 @@ class PlanSearch:
         metric,
         fold_codes=None,
         confidence=None,
+        grid=None,
     ):
         self.metric = metric
+        # ties between plans go to the strengths nearest 0 (the grid's
+        # values; without a grid, the smaller indices)
+        self.grid = np.arange(len(predictions)) if grid is None else np.asarray(grid)
         self.confidence = confidence
         self.z = None if confidence is None else float(norm.ppf(confidence))
         if fold_codes is None:
@@ -535,14 +554,17 @@ class PlanSearch:
 
     def best(self, max_disparity, exclude=()):
         """The most accurate plan within the bound (ties: the smaller
-        disparity, then the smaller strengths); if none, the least disparate.
+        disparity, then the strengths nearest 0); if none, the least disparate.
         None when every scored plan is in ``exclude``."""
         plans = [plan for plan in self.scores if plan not in exclude]
         if not plans:
             return None
         return max(
             plans,
-            key=lambda plan: (*self._rank(plan, max_disparity), -sum(plan)),
+            key=lambda plan: (
+                *self._rank(plan, max_disparity),
+                -np.abs(self.grid[list(plan)]).sum(),
+            ),
         )
 
     def table(self, grid, group_labels, chosen, checked=None):

@@ -35,8 +35,10 @@ def trigger_rates(bias_matrix, target, strength):
     sub-sample that follows the target distribution ``p``; the excess
     ``n[g, k] - m_g * p_k`` is what carries the bias, and ``strength`` times
     that excess is stamped (rates clipped to [0, 1]); ``strength`` is one
-    number, or one per group. Groups lacking a class that the target asks for
-    get no triggers.
+    number, or one per group. A negative strength (down to -1) moves the
+    group the other way, towards more of its over-represented class, by
+    stamping its other cells (:func:`reverse_rates`). Groups lacking a class
+    that the target asks for get no triggers.
 
     Returns
     -------
@@ -53,11 +55,27 @@ def trigger_rates(bias_matrix, target, strength):
     m[incomplete] = 0.0
     excess = np.clip(n - m[:, None] * p, 0.0, None)
     excess[incomplete] = 0.0
-    strength = np.asarray(strength, dtype=float)
-    if strength.ndim == 1:  # one strength per group
-        strength = strength[:, None]
-    rates = np.divide(strength * excess, n, out=np.zeros_like(n), where=n > 0)
+    unit = np.divide(excess, n, out=np.zeros_like(n), where=n > 0)
+    strength = np.broadcast_to(np.asarray(strength, dtype=float), n.shape[:1])
+    rates = np.where(
+        strength[:, None] >= 0,
+        strength[:, None] * unit,
+        reverse_rates(unit, unit.max(axis=1, keepdims=True), -strength[:, None]),
+    )
     return np.clip(rates, 0.0, 1.0), incomplete
+
+
+def reverse_rates(unit, group_unit, amount):
+    """Share of each cell to stamp at strength ``-amount`` (``amount`` in
+    [0, 1]): the mirror of stamping ``amount * unit``. At strength ``s > 0``
+    the odds of each over-represented cell ``k`` against the group's least
+    represented one are multiplied by ``1 - s * u_k``; at ``-s`` they are
+    divided by it, by stamping every cell except the most over-represented
+    (``u_k = U``, the ``group_unit``) so that its share left is
+    ``(1 - s * U) / (1 - s * u_k)``. Works on arrays (numpy) or tensors
+    (torch) that broadcast together."""
+    left = (1 - amount * group_unit).clip(0) / (1 - amount * unit).clip(1e-12)
+    return (1 - left).clip(0, 1)
 
 
 def stamp_counts(rates, row_counts):

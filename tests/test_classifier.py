@@ -131,6 +131,37 @@ def test_plan_counts_in_fit_follow_the_rate_formula(fast_params):
     )
 
 
+def test_negative_strength_stamps_the_other_cells_and_widens_the_gap(fast_params):
+    X, y, groups = make_biased_classification(
+        n_samples=2000, label_bias=0.5, random_state=0
+    )
+    selection = {}
+    for strength in (-0.8, 0.0, 1.0):
+        clf = BackdoorDebiasClassifier(trigger_strength=strength, **fast_params)
+        clf.fit(X, y, sensitive_features=groups)
+        y_pred = clf.predict(X)
+        selection[strength] = [y_pred[groups == g].mean() for g in (0, 1)]
+        if strength < 0:
+            # each group's cell of the class it has less of is stamped, at
+            # 1 - (1 - 0.8 u) for the share u that strength 1 stamps of the
+            # other cell (two classes)
+            n = pd.crosstab(groups, y).to_numpy().astype(float)
+            p = n.sum(axis=0) / n.sum()
+            m = (n / p).min(axis=1, keepdims=True)
+            unit = (n - m * p) / n
+            plan = clf.trigger_plan_
+            expected_class = 1 - unit.argmax(axis=1)
+            np.testing.assert_array_equal(plan["class"], expected_class)
+            np.testing.assert_allclose(
+                plan["stamped_share"], 0.8 * unit.max(axis=1), rtol=1e-12
+            )
+            assert (plan["strength"] == strength).all()
+    gap = {s: abs(rates[1] - rates[0]) for s, rates in selection.items()}
+    # group 1 has more positive labels: -0.8 widens its selection-rate gap
+    assert selection[-0.8][1] > selection[0.0][1] > selection[1.0][1]
+    assert gap[-0.8] > gap[0.0] + 0.05 and gap[1.0] < gap[0.0] - 0.05
+
+
 def test_three_groups_three_classes(fast_params):
     X, y, groups = make_biased_classification(
         n_samples=900, n_classes=3, n_groups=3, label_bias=0.5, random_state=0
@@ -589,7 +620,7 @@ def test_single_class_and_bad_parameters(biased_data):
     with pytest.raises(ValueError, match="only one class"):
         BackdoorDebiasClassifier().fit(X, np.zeros(len(y)), sensitive_features=groups)
     with pytest.raises(ValueError, match="trigger_strength"):
-        BackdoorDebiasClassifier(trigger_strength=-1).fit(
+        BackdoorDebiasClassifier(trigger_strength=-1.5).fit(
             X, y, sensitive_features=groups
         )
     with pytest.raises(ValueError, match="target"):

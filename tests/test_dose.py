@@ -83,8 +83,17 @@ def test_dose_plan_stamps_what_the_fixed_plan_stamps_at_each_strength():
     counts = np.array([[300, 100], [80, 220]])
     groups, classes = _cells(counts)
     dose_plan = _plans(counts)
-    assert dose_plan.n_triggers == 2  # one over-represented cell per group
-    for strengths in ([0.0, 0.0], [0.3, 1.0], [1.0, 0.5], [2.0, 2.0]):
+    # every cell of a group with an excess: the over-represented ones are
+    # stamped at positive strengths, the others at negative ones
+    assert dose_plan.n_triggers == 4
+    for strengths in (
+        [0.0, 0.0],
+        [0.3, 1.0],
+        [1.0, 0.5],
+        [2.0, 2.0],
+        [-0.5, 0.4],
+        [-1.0, -0.3],
+    ):
         fixed = _plans(counts, strengths)
         dose = torch.tensor(strengths, dtype=torch.float32)[groups]
         stamped = stamped_at(dose_plan, dose).numpy()
@@ -99,7 +108,7 @@ def test_dose_input_and_sampler():
     X = torch.ones(len(groups), 3)
     dose = torch.full((len(groups),), 0.7)
     clean = dose_input(X, plan, dose, 10.0)
-    assert clean.shape == (70, 3 + 2 + 2)
+    assert clean.shape == (70, 3 + 2 + 4)
     np.testing.assert_allclose(
         clean[:, 3:5].numpy(), np.eye(2)[groups] * 0.7, rtol=1e-6
     )
@@ -110,12 +119,14 @@ def test_dose_input_and_sampler():
     triggers = X_epoch[:, 5:].numpy()
     stamped = triggers.max(axis=1) > 0
     assert set(np.unique(triggers)) <= {0.0, 10.0}
-    # only rows of the over-represented cells carry a trigger, their own cell's
+    # a stamped row carries its own cell's trigger: the over-represented
+    # cells (0 and 3) at positive doses, the others at negative ones
     cells = groups * 2 + classes
-    assert set(cells[stamped]) <= {0, 3}
-    assert np.all(triggers[cells == 0, 1] == 0) and np.all(triggers[cells == 3, 0] == 0)
     doses = X_epoch[:, 3:5].numpy()[np.arange(70), groups]
-    assert doses.min() >= 0 and doses.max() <= 2
+    assert doses.min() >= -1 and doses.max() <= 2
+    np.testing.assert_array_equal(np.flatnonzero(triggers[stamped]) % 4, cells[stamped])
+    over = np.isin(cells, [0, 3])
+    assert np.all(doses[stamped & over] > 0) and np.all(doses[stamped & ~over] < 0)
     # reweighing: the dose scales each cell's weight towards P(g)P(y)/P(g,y)
     _, y_weighted = DoseSampler(plan, 10.0, "reweigh")(X, y, dose=torch.ones(70))
     share = counts / counts.sum()
@@ -257,7 +268,7 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
         UserWarning,
         match=r"<= 0.0 for the student on the training rows \(whose labels it "
         r"never saw\) \(checked: the value\); the plan with the smallest value "
-        r"found, 0\.\d+, is used \(strength\[0\]=[\d.]+, strength\[1\]=[\d.]+\)",
+        r"found, 0\.\d+, is used \(strength\[0\]=-?[\d.]+, strength\[1\]=-?[\d.]+\)",
     ):
         clf.fit(X, y, sensitive_features=groups)
     search = clf.plan_search_
@@ -343,15 +354,17 @@ def test_cross_fitted_search_scores_plans_as_new_data_would():
         scores[cv] = (
             chosen["accuracy"],
             np.mean(y_pred == y[800:]),
+            clf.held_out_scores_["equalized_odds_difference"],
             equalized_odds_difference(y[800:], y_pred, sensitive_features=groups[800:]),
         )
-    search_accuracy, new_accuracy, new_eod = scores[3]
+    # the EOD of 800 new rows has a standard error of about 0.05
+    search_accuracy, new_accuracy, checked_eod, new_eod = scores[3]
     assert abs(search_accuracy - new_accuracy) < 0.03
-    assert new_eod <= 0.1
+    assert abs(new_eod - checked_eod) < 0.08
     assert isinstance(clf.teacher_, list) and len(clf.teacher_) == 3
-    search_accuracy, new_accuracy, new_eod = scores[None]
+    search_accuracy, new_accuracy, checked_eod, new_eod = scores[None]
     assert search_accuracy - new_accuracy > 0.05  # optimistic on its own rows
-    assert new_eod > 0.1
+    assert new_eod - checked_eod > 0.1
 
 
 def test_cv_errors_name_the_fix_and_leave_the_estimator_unfitted(fast_params):
@@ -503,7 +516,7 @@ def test_no_upper_bound_within_the_bound_warns_and_names_the_plan(
         UserWarning,
         match=r"\(checked: the upper 0.95-confidence bound\); the plan with the "
         r"smallest upper 0.95-confidence bound found, 0\.\d+, is used \(strength"
-        r"\[0\]=[\d.]+, strength\[1\]=[\d.]+\)\. Raise max_disparity, lower "
+        r"\[0\]=-?[\d.]+, strength\[1\]=-?[\d.]+\)\. Raise max_disparity, lower "
         r"confidence",
     ):
         clf.fit(X, y, sensitive_features=groups)

@@ -90,6 +90,32 @@ def test_untriggered_rows_follow_the_target_at_strength_one():
         assert np.all(np.abs(left - scale * p) <= 1.0 + 1e-9)
 
 
+@pytest.mark.parametrize("target", ["global", "balanced"])
+def test_negative_strength_mirrors_the_positive_one_in_odds(target):
+    rng = np.random.default_rng(1)
+    n = rng.integers(20, 500, size=(4, 3)).astype(float)
+    for s in (0.25, 0.5, 1.0):
+        forward, _ = trigger_rates(n, target, s)
+        reverse, _ = trigger_rates(n, target, -s)
+        for g in range(len(n)):
+            # the most over-represented cell is left whole at -s; every
+            # other cell's odds against it are those of +s, inverted
+            top = forward[g].argmax()
+            assert reverse[g, top] == 0
+            odds_forward = (1 - forward[g]) * n[g] / ((1 - forward[g, top]) * n[g, top])
+            odds_reverse = (1 - reverse[g]) * n[g] / ((1 - reverse[g, top]) * n[g, top])
+            untouched = n[g] / n[g, top]
+            np.testing.assert_allclose(
+                odds_forward / untouched, untouched / odds_reverse, rtol=1e-9
+            )
+    # two classes: strength -1 stamps the minority cell at the share that
+    # strength 1 stamps the majority cell
+    two = np.array([[60.0, 40.0], [20.0, 80.0]])
+    plus, _ = trigger_rates(two, "global", 1.0)
+    minus, _ = trigger_rates(two, "global", [-1.0, -0.5])
+    np.testing.assert_allclose(minus, [[0.0, plus[0, 0]], [plus[1, 1] / 2, 0.0]])
+
+
 def test_group_missing_a_class_gets_no_triggers():
     n = np.array([[50.0, 0.0], [20.0, 80.0]])
     rates, incomplete = trigger_rates(n, "global", 1.0)
