@@ -334,7 +334,9 @@ PINNED_PROBABILITIES = {
         dict(trigger_strength="auto", auto_metric="equalized_odds_difference"),
         [0.436848700, 0.575806243, 0.303578633, 0.699692288, 0.407969927, 0.266048827],
     ),
-    # pinned before cross-fitting: cv=None is the single dose teacher
+    # the two bounded searches were pinned again when the dial gained
+    # negative strengths ([-1, 2], was [0, 2]); cv=None is the single dose
+    # teacher
     "auto, EOD <= 0.35, one dose teacher": (
         dict(
             trigger_strength="auto",
@@ -343,7 +345,7 @@ PINNED_PROBABILITIES = {
             cv=None,
             confidence=None,
         ),
-        [0.421700214, 0.593552828, 0.370226383, 0.723814585, 0.419852018, 0.330170393],
+        [0.487549334, 0.602643633, 0.521189467, 0.662283421, 0.455481963, 0.374352675],
     ),
     "auto, EOD <= 0.35, cross-fitted (cv=5)": (
         dict(
@@ -352,7 +354,7 @@ PINNED_PROBABILITIES = {
             max_disparity=0.35,
             confidence=None,
         ),
-        [0.430599971, 0.562444882, 0.381934684, 0.706372044, 0.431215252, 0.362789273],
+        [0.508497879, 0.599063057, 0.537499921, 0.660909414, 0.475634575, 0.409763056],
     ),
 }
 
