@@ -183,7 +183,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
           trained at every strength at once (each row draws a random
           strength, its "dose", in [-1, 2] every epoch and sees it as an
           input), one per fold of ``cv`` on the other folds; then every
-          per-group plan on a 0.1 grid is scored on clean rows, each row
+          per-group plan on a 0.05 grid is scored on clean rows, each row
           predicted by the teacher that did not learn it. The student is
           distilled at the most accurate plan whose ``auto_metric`` is at
           most ``max_disparity``, from the same held-out predictions, and
