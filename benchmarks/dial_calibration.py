@@ -9,7 +9,9 @@ rows are split into 5 folds once (stratified by (group, class) cell). Then:
   at strength 0 and 1 for every group;
 - fixed fits: for strength 0 (the plain network) and 1, one fit per fold
   on the other folds, each predicting its held-out fold; the pooled
-  held-out predictions are scored like the dial's.
+  held-out predictions are scored like the dial's. With ``--fixed-seeds
+  k``, the fixed fits are repeated from k model seeds: their range is how
+  far two fixed fits that differ only in their seed are apart.
 
 The differences (dial minus fixed) go to
 ``benchmarks/results/dial_calibration.json``. Run from the repository root:
@@ -53,7 +55,7 @@ def _model(seed, estimator, **params):
     return _network(seed, **params)
 
 
-def calibration(task, seed, estimator="network"):
+def calibration(task, seed, estimator="network", fixed_seeds=1):
     import torch
 
     torch.set_num_threads(1)
@@ -84,19 +86,30 @@ def calibration(task, seed, estimator="network"):
     }
     for strength in (0.0, 1.0):
         at = search[(search[strength_columns] == strength).all(axis=1)].iloc[0]
-        held_out = np.empty(len(y), dtype=object)
-        for fit_rows, test_rows in folds:
-            model = _model(seed, estimator, trigger_strength=strength)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                model.fit(X[fit_rows], y[fit_rows])
-            held_out[test_rows] = model.predict(X[test_rows])
-        y_pred = np.searchsorted(classes, held_out.astype(classes.dtype))
-        fixed = scores(y_codes, y_pred, group_codes, len(labels))
+        fixed = []
+        for model_seed in range(seed, seed + fixed_seeds):
+            held_out = np.empty(len(y), dtype=object)
+            for fit_rows, test_rows in folds:
+                model = _model(model_seed, estimator, trigger_strength=strength)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    model.fit(X[fit_rows], y[fit_rows])
+                held_out[test_rows] = model.predict(X[test_rows])
+            y_pred = np.searchsorted(classes, held_out.astype(classes.dtype))
+            fixed.append(scores(y_codes, y_pred, group_codes, len(labels)))
         for name in ("accuracy", METRIC):
+            values = [f[name] for f in fixed]
             row[f"dial_{strength:g}_{name}"] = float(at[name])
-            row[f"fixed_{strength:g}_{name}"] = fixed[name]
-            row[f"difference_{strength:g}_{name}"] = float(at[name]) - fixed[name]
+            row[f"fixed_{strength:g}_{name}"] = values[0]
+            row[f"difference_{strength:g}_{name}"] = float(at[name]) - values[0]
+            if fixed_seeds > 1:
+                # the same fixed fits, trained from other seeds: how far two
+                # fixed fits are apart, and the dial from their mean
+                row[f"fixed_{strength:g}_{name}_seeds"] = values
+                row[f"fixed_{strength:g}_{name}_range"] = max(values) - min(values)
+                row[f"difference_to_mean_{strength:g}_{name}"] = float(
+                    at[name]
+                ) - float(np.mean(values))
     print(json.dumps(row), flush=True)
     return row
 
@@ -106,10 +119,17 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="+", default=["adult-sex", "compas-race"])
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--estimator", choices=["network", "hgb"], default="network")
+    parser.add_argument(
+        "--fixed-seeds",
+        type=int,
+        default=1,
+        help="fixed fits per strength, from that many model seeds (their "
+        "spread is the noise of training a model)",
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     rows = [
-        calibration(task, seed, args.estimator)
+        calibration(task, seed, args.estimator, args.fixed_seeds)
         for task in args.tasks
         for seed in range(args.seeds)
     ]
