@@ -116,16 +116,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--benchmark", default=str(BENCHMARK))
-    args = parser.parse_args(argv)
-    fits = pd.DataFrame(
-        [
-            row
-            for task in TASKS
-            for seed in range(args.seeds)
-            for row in fairlearn_fits(task, seed)
-        ]
+    parser.add_argument(
+        "--reuse-fits",
+        action="store_true",
+        help="read the fairlearn fits from coverage_real.csv instead of "
+        "fitting them again (after a benchmark re-run of DwB's rows)",
     )
-    fits.to_csv(RESULTS / "coverage_real.csv", index=False)
+    args = parser.parse_args(argv)
+    if args.reuse_fits:
+        fits = pd.read_csv(RESULTS / "coverage_real.csv")
+    else:
+        fits = pd.DataFrame(
+            [
+                row
+                for task in TASKS
+                for seed in range(args.seeds)
+                for row in fairlearn_fits(task, seed)
+            ]
+        )
+        fits.to_csv(RESULTS / "coverage_real.csv", index=False)
     table = pd.concat([fits, dwb_rows(pd.read_csv(args.benchmark))])
     table["within"] = table["disparity"] <= table["bound"]
     summary = (
