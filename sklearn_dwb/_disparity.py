@@ -233,19 +233,6 @@ def spread_bounds(rates, variances, fold_rates, z):
             ),
             z,
         )
-    difference, se = pair_differences(rates, variances, fold_rates)
-    off_diagonal = ~np.eye(n_groups, dtype=bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs
-        upper = np.nanmax((difference + z * se)[..., off_diagonal], axis=-1)
-        lower = np.nanmax((difference - z * se)[..., off_diagonal], axis=-1)
-    return np.clip(np.nan_to_num(lower), 0, None), np.nan_to_num(upper)
-
-
-def pair_differences(rates, variances, fold_rates):
-    """Every ordered pair's difference ``r_g - r_h`` and its standard error
-    (see :func:`spread_bounds`): two arrays of shape (..., n_groups,
-    n_groups)."""
     difference = rates[..., :, None] - rates[..., None, :]
     variance = variances[..., :, None] + variances[..., None, :]
     n_folds = len(fold_rates)
@@ -255,7 +242,13 @@ def pair_differences(rates, variances, fold_rates):
             warnings.simplefilter("ignore", RuntimeWarning)  # < 2 folds with a rate
             between = np.nanvar(fold_difference, axis=0, ddof=1) / n_folds
         variance = np.fmax(variance, between)
-    return difference, np.sqrt(variance)
+    se = np.sqrt(variance)
+    off_diagonal = ~np.eye(n_groups, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs
+        upper = np.nanmax((difference + z * se)[..., off_diagonal], axis=-1)
+        lower = np.nanmax((difference - z * se)[..., off_diagonal], axis=-1)
+    return np.clip(np.nan_to_num(lower), 0, None), np.nan_to_num(upper)
 
 
 #: The rates (selection, true-positive, false-positive) whose gaps each

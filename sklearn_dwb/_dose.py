@@ -39,7 +39,7 @@ from ._groups import plain_label
 from ._trigger import (
     cell_ranks,
     cell_rates,
-    reverse_rates,
+    rates_at,
     target_distribution,
     trigger_column_of_cell,
 )
@@ -167,11 +167,7 @@ def stamped_at(plan, dose):
     dose = torch.as_tensor(dose, dtype=torch.float32)
     unit = torch.as_tensor(plan.unit_rate, dtype=torch.float32)
     group = torch.as_tensor(plan.group_rate, dtype=torch.float32)
-    rate = torch.where(
-        dose >= 0,
-        torch.clamp(dose * unit, max=1.0),
-        reverse_rates(unit, group, torch.clamp(-dose, min=0.0)),
-    )
+    rate = rates_at(unit, group, dose)
     return torch.as_tensor(plan.rank, dtype=torch.float32) < rate
 
 

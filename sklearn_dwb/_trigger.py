@@ -57,12 +57,20 @@ def trigger_rates(bias_matrix, target, strength):
     excess[incomplete] = 0.0
     unit = np.divide(excess, n, out=np.zeros_like(n), where=n > 0)
     strength = np.broadcast_to(np.asarray(strength, dtype=float), n.shape[:1])
-    rates = np.where(
-        strength[:, None] >= 0,
-        strength[:, None] * unit,
-        reverse_rates(unit, unit.max(axis=1, keepdims=True), -strength[:, None]),
-    )
-    return np.clip(rates, 0.0, 1.0), incomplete
+    rates = rates_at(unit, unit.max(axis=1, keepdims=True), strength[:, None])
+    return rates, incomplete
+
+
+def rates_at(unit, group_unit, strength):
+    """Share of each cell to stamp at ``strength``: ``strength * unit`` at
+    a positive strength, :func:`reverse_rates` at a negative one, within
+    [0, 1]. ``unit`` is the cell's share at strength 1, ``group_unit`` the
+    largest of its group's; works on arrays (numpy) or tensors (torch) that
+    broadcast together (the fixed plan and the dose teacher's rows)."""
+    positive = strength >= 0
+    forward = (strength * unit).clip(0, 1)
+    # a positive strength makes the reverse amount negative: finite, unused
+    return forward * positive + reverse_rates(unit, group_unit, -strength) * ~positive
 
 
 def reverse_rates(unit, group_unit, amount):
