@@ -46,7 +46,12 @@ from pathlib import Path
 
 import numpy as np
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
-from run import TASKS, _environment, load_task  # benchmarks/ is first on sys.path
+from run import (
+    TASKS,
+    _environment,
+    load_task,
+    task_seeds,
+)  # benchmarks/ is first on sys.path
 from sklearn.linear_model import LogisticRegression
 
 N_CHECKED = 5  # draws per split checked against fairlearn
@@ -143,7 +148,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument(
-        "--seeds", type=int, default=5, help="number of seeds (0, 1, ...), as run.py"
+        "--seeds",
+        type=int,
+        default=None,
+        help="number of seeds (0, 1, ...) on every task (default: run.py's TASK_SEEDS)",
     )
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument(
@@ -153,7 +161,7 @@ def main(argv=None):
     start = time.perf_counter()
     rows = []
     for task in args.tasks:
-        for seed in range(args.seeds):
+        for seed in task_seeds(task, args.seeds):
             rows.append(noise_floor(task, seed, args.draws))
     summary = {
         task: {
@@ -176,7 +184,7 @@ def main(argv=None):
             f"{_environment()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
         ),
         "parameters": {
-            "seeds": list(range(args.seeds)),
+            "seeds": {task: list(task_seeds(task, args.seeds)) for task in args.tasks},
             "draws": args.draws,
             "model": "LogisticRegression(max_iter=2000)",
             "rng": (

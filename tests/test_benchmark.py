@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.utils import Bunch
 
 from sklearn_dwb.datasets import get_data_home
 
@@ -332,7 +333,30 @@ DWB_HGB = [
     "dwb_hgb_auto_eod_0.05",
     "dwb_hgb_auto_eod_0.03",
     "dwb_hgb_auto_dpd_0.02",
+    "dwb_hgb_auto_eod_0.03_confidence_none",
 ]
+
+
+def test_splits_keep_every_cells_share_and_seeds_follow_the_task(harness):
+    # 1,000 rows in four (group, class) cells of unequal size
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b"], [700, 300])
+    target = np.concatenate([rng.random(700) < 0.3, rng.random(300) < 0.1])
+    data = Bunch(data=pd.DataFrame({"x": np.arange(1000)}), target=pd.Series(target))
+    cells = pd.crosstab(groups, target, normalize=True)
+    for seed in range(3):
+        X_train, X_test, y_train, y_test, g_train, g_test = harness._split(
+            data, seed, groups
+        )
+        assert len(X_test) == 300
+        for g, y in ((g_train, y_train), (g_test, y_test)):
+            # every cell keeps its share to within one row of the split
+            assert np.abs(pd.crosstab(g, y, normalize=True) - cells).max().max() < (
+                1.5 / len(y)
+            )
+    assert list(harness.task_seeds("compas-race")) == list(range(20))
+    assert list(harness.task_seeds("adult-sex")) == list(range(10))
+    assert list(harness.task_seeds("german-age", 3)) == [0, 1, 2]
 
 
 def test_methods_filter_selects_the_jobs_matching_a_pattern(harness):
