@@ -16,8 +16,9 @@ of fits whose test disparity is within the bound they were given, for:
 Next to each task, the test EOD that exactly fair classifiers show on its
 splits (``benchmarks/results/noise_floor.json``: mean and 95th percentile).
 The fairlearn fits go to ``benchmarks/results/coverage_real.csv``, the
-summary to ``benchmarks/results/coverage_real.json``. Run from the
-repository root:
+summary to ``benchmarks/results/coverage_real.json``; splits already in the
+CSV are not fitted again (delete a task's rows after its splits change). Run
+from the repository root:
 
     OMP_NUM_THREADS=1 python benchmarks/coverage_real.py
 """
@@ -29,7 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from run import TASKS, _environment, evaluate, load_task  # benchmarks/ first
+from run import (  # benchmarks/ is first on sys.path
+    _environment,
+    evaluate,
+    load_task,
+    task_seeds,
+)
 from sklearn.linear_model import LogisticRegression
 
 RESULTS = Path(__file__).parent / "results"
@@ -114,28 +120,45 @@ def dwb_rows(benchmark):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="number of seeds (0, 1, ...) on every task (default: run.py's TASK_SEEDS)",
+    )
     parser.add_argument("--benchmark", default=str(BENCHMARK))
     parser.add_argument(
         "--reuse-fits",
         action="store_true",
-        help="read the fairlearn fits from coverage_real.csv instead of "
-        "fitting them again (after a benchmark re-run of DwB's rows)",
+        help="read the fairlearn fits from coverage_real.csv and fit no "
+        "missing split (after a benchmark re-run of DwB's rows)",
     )
     args = parser.parse_args(argv)
-    if args.reuse_fits:
-        fits = pd.read_csv(RESULTS / "coverage_real.csv")
-    else:
-        fits = pd.DataFrame(
-            [
-                row
-                for task in TASKS
-                for seed in range(args.seeds)
-                for row in fairlearn_fits(task, seed)
-            ]
-        )
-        fits.to_csv(RESULTS / "coverage_real.csv", index=False)
-    table = pd.concat([fits, dwb_rows(pd.read_csv(args.benchmark))])
+    dwb = dwb_rows(pd.read_csv(args.benchmark))
+    # the splits DwB's rows were run on (every task's seeds by default)
+    splits = {
+        (task, seed)
+        for task, seed in zip(dwb["task"], dwb["seed"], strict=True)
+        if seed in task_seeds(task, args.seeds)
+    }
+    path = RESULTS / "coverage_real.csv"
+    fits = (
+        pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["task", "seed"])
+    )
+    if not args.reuse_fits:
+        # resumable: the splits already fitted are kept
+        done = set(zip(fits["task"], fits["seed"], strict=True))
+        new = [
+            row
+            for task, seed in sorted(splits - done)
+            for row in fairlearn_fits(task, seed)
+        ]
+        fits = pd.concat([fits, pd.DataFrame(new)], ignore_index=True)
+        fits.to_csv(path, index=False)
+    table = pd.concat([fits, dwb])
+    table = table[
+        [(t, s) in splits for t, s in zip(table["task"], table["seed"], strict=True)]
+    ]
     table["within"] = table["disparity"] <= table["bound"]
     summary = (
         table.groupby(["metric", "task", "method"])
