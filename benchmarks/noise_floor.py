@@ -46,12 +46,12 @@ from pathlib import Path
 
 import numpy as np
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
-from run import (
+from run import (  # benchmarks/ is first on sys.path
     TASKS,
     _environment,
     load_task,
     task_seeds,
-)  # benchmarks/ is first on sys.path
+)
 from sklearn.linear_model import LogisticRegression
 
 N_CHECKED = 5  # draws per split checked against fairlearn
