@@ -21,7 +21,9 @@ over HistGradientBoostingClassifier (``hgb``, ``reweighing_hgb``,
 (``fairgbm_*``) are methods of their own ("HGB", "reweighing-HGB", "EG-HGB",
 "TO-HGB", "DwB-HGB", "FairGBM"). Per bound, two tables count the wins,
 ties and losses of DwB (network) and of DwB-HGB against each other method; a
-task where either has no result at all counts as "not run".
+task where either has no result at all counts as "not run". Under each
+table, the tasks where that DwB is behind another method beyond the
+interval, and by how much (``behind``).
 
 Run from the repository root after ``benchmarks/run.py``:
 
@@ -198,6 +200,35 @@ def wins_ties_losses(results, best, floors, metric, bound, focal=FOCAL, not_run=
     return counts
 
 
+def behind(results, best, floors, metric, bound, focal=FOCAL):
+    """Where the focal method is behind beyond the interval, over the tasks
+    that can be ranked: (task, peer, mean, lower, upper) for every peer
+    whose paired difference against it (peer - focal) has its interval above
+    zero, largest first within a task; where the focal method has no
+    setting within the bound and a peer has, (task, peer, nan, nan, nan)
+    for the most accurate such peer."""
+    rows = []
+    for task in sorted(results["task"].unique()):
+        if floor_of(floors, metric, task) > bound:
+            continue
+        chosen = best[best["task"] == task].set_index("method")
+        peers = chosen.drop(index=focal, errors="ignore")
+        if peers.empty:
+            continue
+        if focal not in chosen.index:
+            rows.append((task, peers["accuracy"].idxmax(), *[np.nan] * 3))
+            continue
+        found = []
+        for peer, row in peers.iterrows():
+            mean, lower, upper, _ = paired_difference(
+                results, task, row["setting"], chosen.loc[focal, "setting"]
+            )
+            if lower > 0:
+                found.append((task, peer, mean, lower, upper))
+        rows += sorted(found, key=lambda r: -r[2])
+    return rows
+
+
 #: The column of ``noise_floor.json``'s splits holding each metric's mean floor.
 FLOOR_COLUMNS = {
     "equalized_odds_difference": "floor_mean",
@@ -271,6 +302,18 @@ def report(results, floors):
                 "| " + " | ".join([peer, *(str(count) for count in c.values())]) + " |"
                 for peer, c in counts.items()
             ]
+            lines += [
+                "",
+                f"Where {focal} is behind beyond the interval at {title}:",
+                "",
+            ]
+            gaps = behind(results, best, floors, metric, bound, focal=focal)
+            lines += [
+                f"- {task}: {peer}, no setting of {focal} within the bound"
+                if np.isnan(mean)
+                else f"- {task}: {peer} {mean:+.4f} [{lower:+.4f}, {upper:+.4f}]"
+                for task, peer, mean, lower, upper in gaps
+            ] or ["- nowhere"]
             lines.append("")
             summary[title][focal] = counts
     return "\n".join(lines), summary

@@ -218,6 +218,26 @@ def test_paired_differences_rank_a_winner_a_tie_and_an_unrankable_task(ranking):
         results, tight, {}, "equalized_odds_difference", 0.001
     )
     assert counts["ExponentiatedGradient (LR)"]["neither"] == 3
+    # where DwB is behind beyond the interval: nowhere here, but EG is
+    # behind DwB on "clear" by 0.02, and not on the tied or unrankable tasks
+    assert (
+        ranking.behind(results, best, floors, "equalized_odds_difference", 0.05) == []
+    )
+    gaps = ranking.behind(
+        results,
+        best,
+        floors,
+        "equalized_odds_difference",
+        0.05,
+        focal="ExponentiatedGradient (LR)",
+    )
+    assert [(task, peer) for task, peer, *_ in gaps] == [("clear", "DwB (network)")]
+    assert gaps[0][2] == pytest.approx(0.02) and gaps[0][3] == pytest.approx(0.02)
+    # a focal method without a setting within the bound: the best peer named
+    strict = ranking.best_settings(results, "equalized_odds_difference", 0.015)
+    gaps = ranking.behind(results, strict, floors, "equalized_odds_difference", 0.015)
+    assert [(t, p) for t, p, *_ in gaps] == [("clear", "ExponentiatedGradient (LR)")]
+    assert np.isnan(gaps[0][2])
 
 
 @pytest.fixture(scope="module")
