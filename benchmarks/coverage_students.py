@@ -14,7 +14,10 @@ and on the population; ``kept`` marks the student the fit returned.
 Beside them, the EOD of the teachers' held-out predictions at the
 student's plan (what the search scored), and a "soft" EOD of the teachers
 and of the student: the gaps in mean probability of class 1 instead of in
-rates of predicted 1.
+rates of predicted 1. And a label-free EOD of the student on the training
+rows: each row counted as a positive with weight its probability of class
+1 under the teachers at strength 0 (held out, the teacher of its fold),
+and as a negative with the rest, in place of its label.
 Writes ``benchmarks/results/coverage_students_<n-train>.json`` and prints
 the means per student (first, second, third) and the check's error
 (population minus checked EOD). Run from the repository root:
@@ -61,9 +64,13 @@ def students_of(seed, n_train, n_population):
         seen["split"] = split(self, *args, **kwargs)
         return seen["split"]
 
-    def record_teachers(self, *args, **kwargs):
-        chosen = candidate(self, *args, **kwargs)
+    def record_teachers(self, learner, teachers, folds, plan, strengths, *rest):
+        chosen = candidate(self, learner, teachers, folds, plan, strengths, *rest)
         seen["teachers"].append(chosen.clean_logits)
+        if "plain" not in seen:  # the teachers at strength 0 for every group
+            zero = np.zeros_like(strengths)
+            plain = candidate(self, learner, teachers, folds, plan, zero, *rest)
+            seen["plain"] = plain.clean_logits
         return chosen
 
     def record_student(self, *args, **kwargs):
@@ -99,6 +106,21 @@ def students_of(seed, n_train, n_population):
         rates = group_rates(y_true, y_pred, groups, 2, 2)
         return float(disparity_from_rates(METRIC, rates))
 
+    def label_free_eod(y_pred, proba, groups):
+        # TPR and FPR with each row counted as positive with weight proba
+        # (its probability of class 1) and as negative with 1 - proba
+        gaps = []
+        for weight in (proba, 1 - proba):
+            rate = [
+                np.sum(weight * (y_pred == 1) * (groups == k))
+                / np.sum(weight * (groups == k))
+                for k in (0, 1)
+            ]
+            gaps.append(abs(rate[0] - rate[1]))
+        return max(gaps)
+
+    plain = torch.softmax(torch.as_tensor(seen["plain"]), dim=1)[:, 1].numpy()
+
     def soft_eod(y_true, logits, groups):
         # the gaps in mean probability of class 1 (among positives, among
         # negatives) between the groups: EOD with probabilities for votes
@@ -128,6 +150,7 @@ def students_of(seed, n_train, n_population):
                 "kept": bool((new == final).all()),
                 "eod_teachers": eod(y, teachers.argmax(1), g),
                 "eod_checked": eod(y, own, g),
+                "eod_label_free": float(label_free_eod(own, plain, g)),
                 "eod_learned": eod(y[learned], own[learned], g[learned]),
                 "eod_valid": eod(y[valid], own[valid], g[valid]),
                 "eod_population": eod(y_pop, new, g_pop),
@@ -156,6 +179,7 @@ def main(argv=None):
     table = pd.DataFrame([row for rows in per_seed for row in rows])
     table["error_checked"] = table["eod_population"] - table["eod_checked"]
     table["error_valid"] = table["eod_population"] - table["eod_valid"]
+    table["error_label_free"] = table["eod_population"] - table["eod_label_free"]
     output = RESULTS / f"coverage_students_{args.n_train}.json"
     output.write_text(
         json.dumps(
@@ -172,7 +196,7 @@ def main(argv=None):
         c for c in table.columns if c.startswith(("eod_", "soft_eod_", "accuracy_"))
     ]
     print(table.groupby("student")[columns].mean().round(4).to_string())
-    errors = ["error_checked", "error_valid"]
+    errors = ["error_checked", "error_valid", "error_label_free"]
     for by in ("student", "kept"):
         print(table.groupby(by)[errors].agg(["mean", "std", "count"]).round(4))
 
