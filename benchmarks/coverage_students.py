@@ -102,36 +102,34 @@ def students_of(seed, n_train, n_population):
     y_pop, g_pop = np.asarray(y_pop), np.asarray(g_pop).astype(int)
     final = model.predict(X_pop)
 
-    def eod(y_true, y_pred, groups):
-        rates = group_rates(y_true, y_pred, groups, 2, 2)
+    def eod(y_true, y_pred, groups, weight=None):
+        rates = group_rates(y_true, y_pred, groups, 2, 2, sample_weight=weight)
         return float(disparity_from_rates(METRIC, rates))
 
-    def label_free_eod(y_pred, proba, groups):
-        # TPR and FPR with each row counted as positive with weight proba
-        # (its probability of class 1) and as negative with 1 - proba
-        gaps = []
-        for weight in (proba, 1 - proba):
-            rate = [
-                np.sum(weight * (y_pred == 1) * (groups == k))
-                / np.sum(weight * (groups == k))
-                for k in (0, 1)
-            ]
-            gaps.append(abs(rate[0] - rate[1]))
-        return max(gaps)
+    def proba_of_1(logits):
+        return torch.softmax(torch.as_tensor(logits), dim=1)[:, 1].numpy()
 
-    plain = torch.softmax(torch.as_tensor(seen["plain"]), dim=1)[:, 1].numpy()
+    # a probability p as a vote: two copies of each row, the first voting 1
+    # with weight p, the second 0 with weight 1 - p
+    def twice(a):
+        return np.concatenate([a, a])
+
+    def votes(proba):
+        return np.repeat([1, 0], len(proba)), np.concatenate([proba, 1 - proba])
 
     def soft_eod(y_true, logits, groups):
-        # the gaps in mean probability of class 1 (among positives, among
-        # negatives) between the groups: EOD with probabilities for votes
-        proba = torch.softmax(torch.as_tensor(logits), dim=1)[:, 1].numpy()
-        return max(
-            abs(
-                proba[(y_true == c) & (groups == 0)].mean()
-                - proba[(y_true == c) & (groups == 1)].mean()
-            )
-            for c in (0, 1)
-        )
+        # predictions as votes: the gaps in mean probability of class 1
+        # among positives and among negatives
+        predicted, weight = votes(proba_of_1(logits))
+        return eod(twice(y_true), predicted, twice(groups), weight)
+
+    def label_free_eod(y_pred, proba, groups):
+        # labels as votes: each row a positive with weight proba and a
+        # negative with the rest
+        actual, weight = votes(proba)
+        return eod(actual, twice(y_pred), twice(groups), weight)
+
+    plain = proba_of_1(seen["plain"])
 
     rows = []
     for k, (student, teachers) in enumerate(
@@ -150,13 +148,13 @@ def students_of(seed, n_train, n_population):
                 "kept": bool((new == final).all()),
                 "eod_teachers": eod(y, teachers.argmax(1), g),
                 "eod_checked": eod(y, own, g),
-                "eod_label_free": float(label_free_eod(own, plain, g)),
+                "eod_label_free": label_free_eod(own, plain, g),
                 "eod_learned": eod(y[learned], own[learned], g[learned]),
                 "eod_valid": eod(y[valid], own[valid], g[valid]),
                 "eod_population": eod(y_pop, new, g_pop),
-                "soft_eod_teachers": float(soft_eod(y, teachers, g)),
-                "soft_eod_checked": float(soft_eod(y, own_logits, g)),
-                "soft_eod_population": float(soft_eod(y_pop, new_logits, g_pop)),
+                "soft_eod_teachers": soft_eod(y, teachers, g),
+                "soft_eod_checked": soft_eod(y, own_logits, g),
+                "soft_eod_population": soft_eod(y_pop, new_logits, g_pop),
                 "accuracy_learned": float((own[learned] == y[learned]).mean()),
                 "accuracy_valid": float((own[valid] == y[valid]).mean()),
                 "accuracy_population": float((new == y_pop).mean()),
