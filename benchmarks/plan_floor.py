@@ -1,0 +1,189 @@
+"""How low can a plan go? The population EOD of every plan the search tries.
+
+A diagnostic for ``benchmarks/coverage.py`` (same task, seeds, training rows
+and population). For each seed, ``BackdoorDebiasClassifier(trigger_strength=
+"auto", auto_metric="equalized_odds_difference", max_disparity=0.03,
+confidence=0.9)`` is fitted as in the coverage study, and its dose teachers
+(one per fold) are kept by wrapping the learner's ``fit_dose_teachers`` (a
+private name: this script follows the package's internals). Every row of the
+first ``--n-scored`` population rows is then predicted at every strength of
+the search's grid for its group, by the mean of the fold teachers'
+probabilities (smoother than any one teacher, as a student is), and each
+plan's population EOD and accuracy follow from each group's rates at its
+strength. Per seed: the *floor* (the least population EOD over the grid's
+plans, and the plan and accuracy there), how many plans are within 0.03 and
+0.02, the EOD a grid step away from the floor, and beside them what the fit
+itself returned (its student's population EOD, and whether it warned).
+
+Writes ``benchmarks/results/plan_floor_<estimator>_<n-train>.json``. Run from
+the repository root, one thread per process:
+
+    OMP_NUM_THREADS=1 python benchmarks/plan_floor.py --seeds 20 --n-jobs 2
+"""
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+RESULTS = Path(__file__).parent / "results"
+METRIC = "equalized_odds_difference"
+BOUND = 0.03
+
+
+def floor_of(seed, args):
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from coverage import population
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    import sklearn_dwb._learners as learners
+    from sklearn_dwb import BackdoorDebiasClassifier
+    from sklearn_dwb._disparity import disparity_from_rates, group_rates
+    from sklearn_dwb._dose import DOSE_GRID
+
+    (X, y, g), (X_pop, y_pop, g_pop) = population(
+        seed, args.n_train, args.n_population, 0.4
+    )
+    hgb = args.estimator == "hgb"
+    kind = learners.EstimatorLearner if hgb else learners.NetworkLearner
+    fit_teachers, kept = kind.fit_dose_teachers, {}
+
+    def keep_teachers(self, data, plan, *rest):
+        teachers, predictions = fit_teachers(self, data, plan, *rest)
+        kept.update(learner=self, teachers=teachers, plan=plan)
+        return teachers, predictions
+
+    kind.fit_dose_teachers = keep_teachers
+    model = BackdoorDebiasClassifier(
+        estimator=HistGradientBoostingClassifier() if hgb else None,
+        trigger_strength="auto",
+        auto_metric=METRIC,
+        max_disparity=BOUND,
+        confidence=0.9,
+        random_state=seed,
+    )
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y, sensitive_features=g)
+    finally:
+        kind.fit_dose_teachers = fit_teachers
+    warned = any("No plan reaches" in str(w.message) for w in caught)
+    y_pop, g_pop = np.asarray(y_pop), np.asarray(g_pop).astype(int)
+    final = model.predict(X_pop)
+    fitted_eod = disparity_from_rates(METRIC, group_rates(y_pop, final, g_pop, 2, 2))
+
+    learner, teachers, plan = kept["learner"], kept["teachers"], kept["plan"]
+    X_s = np.asarray(X_pop[: args.n_scored], dtype=np.float32)
+    y_s, g_s = y_pop[: args.n_scored], g_pop[: args.n_scored]
+    # per group and strength: true- and false-positive rate, correct count
+    tpr, fpr, correct = (np.zeros((2, len(DOSE_GRID))) for _ in range(3))
+    for group in range(2):
+        rows = g_s == group
+        for j, strength in enumerate(DOSE_GRID):
+            columns = np.zeros((rows.sum(), plan.n_groups + plan.n_triggers))
+            columns[:, group] = strength
+            X_in = learner.append(X_s[rows], columns.astype(np.float32))
+            proba = np.mean(
+                [
+                    torch.softmax(torch.as_tensor(learner.logits(t, X_in)), 1).numpy()
+                    for t in teachers
+                ],
+                axis=0,
+            )
+            y_hat = proba.argmax(axis=1)
+            tpr[group, j] = y_hat[y_s[rows] == 1].mean()
+            fpr[group, j] = y_hat[y_s[rows] == 0].mean()
+            correct[group, j] = (y_hat == y_s[rows]).sum()
+    # every plan (strength of group 0, strength of group 1)
+    eod = np.maximum(
+        np.abs(tpr[0][:, None] - tpr[1][None, :]),
+        np.abs(fpr[0][:, None] - fpr[1][None, :]),
+    )
+    accuracy = (correct[0][:, None] + correct[1][None, :]) / len(y_s)
+    i, j = np.unravel_index(eod.argmin(), eod.shape)
+    zero = int(np.argmin(np.abs(DOSE_GRID)))
+    neighbours = [
+        eod[a, b]
+        for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1))
+        if 0 <= a < len(DOSE_GRID) and 0 <= b < len(DOSE_GRID)
+    ]
+    return {
+        "seed": seed,
+        "estimator": args.estimator,
+        "floor_eod": float(eod[i, j]),
+        "floor_strengths": [float(DOSE_GRID[i]), float(DOSE_GRID[j])],
+        "floor_accuracy": float(accuracy[i, j]),
+        "neighbours_mean_eod": float(np.mean(neighbours)),
+        "plain_eod": float(eod[zero, zero]),
+        "plans": int(eod.size),
+        "plans_within_0.03": int((eod <= 0.03).sum()),
+        "plans_within_0.02": int((eod <= 0.02).sum()),
+        "best_accuracy_within_0.03": float(
+            accuracy[eod <= BOUND].max() if (eod <= BOUND).any() else np.nan
+        ),
+        "fitted_population_eod": float(fitted_eod),
+        "fitted_population_accuracy": float((final == y_pop).mean()),
+        "fitted_warned": warned,
+        "fitted_strengths": [float(s) for s in model.trigger_strength_],
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--n-train", type=int, default=10_000)
+    parser.add_argument("--n-population", type=int, default=1_000_000)
+    parser.add_argument(
+        "--n-scored",
+        type=int,
+        default=200_000,
+        help="population rows predicted at every strength (an EOD to about 0.004)",
+    )
+    parser.add_argument("--estimator", choices=["network", "hgb"], default="network")
+    parser.add_argument("--n-jobs", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = Parallel(n_jobs=args.n_jobs)(
+        delayed(floor_of)(seed, args) for seed in range(args.seeds)
+    )
+    table = pd.DataFrame(rows)
+    summary = {
+        "seeds": len(table),
+        "mean_floor_eod": table["floor_eod"].mean(),
+        "floors_within_0.02": int((table["floor_eod"] <= 0.02).sum()),
+        "mean_neighbours_eod": table["neighbours_mean_eod"].mean(),
+        "mean_plain_eod": table["plain_eod"].mean(),
+        "median_plans_within_0.03": float(table["plans_within_0.03"].median()),
+        "plans_per_seed": int(table["plans"].iloc[0]),
+        "mean_fitted_population_eod": table["fitted_population_eod"].mean(),
+        "fitted_within_0.03": int((table["fitted_population_eod"] <= BOUND).sum()),
+    }
+    output = RESULTS / f"plan_floor_{args.estimator}_{args.n_train}.json"
+    output.write_text(
+        json.dumps(
+            {
+                "command": "python benchmarks/plan_floor.py "
+                + " ".join(sys.argv[1:] if argv is None else argv),
+                "summary": summary,
+                "rows": rows,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(table.drop(columns=["estimator"]).round(4).to_string())
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
