@@ -692,10 +692,7 @@ def warn_if_out_of_bound(
     fix = ""
     if search.confidence is not None:
         value = f"upper {search.confidence:g}-confidence bound"
-        fix = (
-            ", lower confidence (a bound checked with less certainty), or "
-            "fit on more rows (a narrower interval)"
-        )
+        fix = ", lower confidence, or fit on more rows (a narrower interval)"
     shown = list(strengths.items())
     chosen = ", ".join(f"{name}={strength:g}" for name, strength in shown[:5])
     if len(shown) > 5:
@@ -704,7 +701,8 @@ def warn_if_out_of_bound(
     warn_caller(
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "
-        f"{disparity:.4f}, is used ({chosen}). Raise max_disparity{fix}, or "
+        f"{disparity:.4f} at accuracy {score.accuracy:.4f}, is used ({chosen}). "
+        f"Raise max_disparity{fix}, or "
         f"train longer ({longer}): one strength per group "
         "moves base rates and cannot close every gap.",
     )

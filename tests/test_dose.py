@@ -268,7 +268,8 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
         UserWarning,
         match=r"<= 0.0 for the student on the training rows \(whose labels it "
         r"never saw\) \(checked: the value\); the plan with the smallest value "
-        r"found, 0\.\d+, is used \(strength\[0\]=-?[\d.]+, strength\[1\]=-?[\d.]+\)",
+        r"found, 0\.\d+ at accuracy 0\.\d{4}, is used \(strength\[0\]=-?[\d.]+, "
+        r"strength\[1\]=-?[\d.]+\)",
     ):
         clf.fit(X, y, sensitive_features=groups)
     search = clf.plan_search_
@@ -528,7 +529,8 @@ def test_no_upper_bound_within_the_bound_warns_and_names_the_plan(
     with pytest.warns(
         UserWarning,
         match=r"\(checked: the upper 0.95-confidence bound\); the plan with the "
-        r"smallest upper 0.95-confidence bound found, 0\.\d+, is used \(strength"
+        r"smallest upper 0.95-confidence bound found, 0\.\d+ at accuracy 0\.\d{4}, "
+        r"is used \(strength"
         r"\[0\]=-?[\d.]+, strength\[1\]=-?[\d.]+\)\. Raise max_disparity, lower "
         r"confidence",
     ):
