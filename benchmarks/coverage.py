@@ -62,6 +62,26 @@ def population(seed, n_train, n_population, label_bias):
     )
 
 
+def search_for_bound(seed, metric, confidence, estimator="network"):
+    """The model of the study: the search for ``metric``'s bound, seeded."""
+    return BackdoorDebiasClassifier(
+        estimator=HistGradientBoostingClassifier() if estimator == "hgb" else None,
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=BOUNDS[metric],
+        confidence=confidence,
+        random_state=seed,
+    )
+
+
+def fit_warned(model, X, y, groups):
+    """Fit ``model``; True when it warned that no plan reaches the bound."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y, sensitive_features=groups)
+    return any("No plan reaches" in str(w.message) for w in caught)
+
+
 def fit_and_score(seed, metric, confidence, args):
     import torch
 
@@ -69,21 +89,9 @@ def fit_and_score(seed, metric, confidence, args):
     (X, y, groups), (X_pop, y_pop, g_pop) = population(
         seed, args.n_train, args.n_population, args.label_bias
     )
-    estimator = None
-    if args.estimator == "hgb":
-        estimator = HistGradientBoostingClassifier()
-    model = BackdoorDebiasClassifier(
-        estimator=estimator,
-        trigger_strength="auto",
-        auto_metric=metric,
-        max_disparity=BOUNDS[metric],
-        confidence=confidence,
-        random_state=seed,
-    )
+    model = search_for_bound(seed, metric, confidence, args.estimator)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y, sensitive_features=groups)
+    warned = fit_warned(model, X, y, groups)
     seconds = time.perf_counter() - start
     y_pred = model.predict(X_pop)
     rates = group_rates(y_pop, y_pred, g_pop, 2, 2)
@@ -99,7 +107,7 @@ def fit_and_score(seed, metric, confidence, args):
         "search_accuracy": scores["accuracy"],
         "population_disparity": float(disparity_from_rates(metric, rates)),
         "population_accuracy": float(np.mean(y_pred == y_pop)),
-        "no_plan_within": any("No plan reaches" in str(w.message) for w in caught),
+        "no_plan_within": warned,
         "strengths": " ".join(f"{s:g}" for s in model.trigger_strength_),
         "fit_time_s": seconds,
         "n_train": args.n_train,

@@ -29,7 +29,6 @@ the means per student (first, second, third) and the check's error
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +44,10 @@ def students_of(seed, n_train, n_population):
 
     torch.set_num_threads(1)
     sys.path.insert(0, str(Path(__file__).parent))
-    from coverage import population
+    from coverage import fit_warned, population, search_for_bound
 
     import sklearn_dwb._classifier as classifier
     import sklearn_dwb._learners as learners
-    from sklearn_dwb import BackdoorDebiasClassifier
     from sklearn_dwb._disparity import disparity_from_rates, group_rates
 
     (X, y, g), (X_pop, y_pop, g_pop) = population(seed, n_train, n_population, 0.4)
@@ -81,22 +79,13 @@ def students_of(seed, n_train, n_population):
     classifier.BackdoorDebiasClassifier._validation_split = record_split
     learners.NetworkLearner.distil = record_student
     classifier.BackdoorDebiasClassifier._dose_candidate = record_teachers
-    model = BackdoorDebiasClassifier(
-        trigger_strength="auto",
-        auto_metric=METRIC,
-        max_disparity=0.03,
-        confidence=0.9,
-        random_state=seed,
-    )
+    model = search_for_bound(seed, METRIC, 0.9)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.fit(X, y, sensitive_features=g)
+        warned = fit_warned(model, X, y, g)
     finally:
         classifier.BackdoorDebiasClassifier._validation_split = split
         learners.NetworkLearner.distil = distil
         classifier.BackdoorDebiasClassifier._dose_candidate = candidate
-    warned = any("No plan reaches" in str(w.message) for w in caught)
     learned, valid = seen["split"]
     y, g = np.asarray(y), np.asarray(g).astype(int)
     y_pop, g_pop = np.asarray(y_pop), np.asarray(g_pop).astype(int)

@@ -24,7 +24,6 @@ the repository root, one thread per process:
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +42,9 @@ def floor_of(seed, args):
     torch.set_num_threads(1)
     threadpool_limits(1)
     sys.path.insert(0, str(Path(__file__).parent))
-    from coverage import population
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from coverage import fit_warned, population, search_for_bound
 
     import sklearn_dwb._learners as learners
-    from sklearn_dwb import BackdoorDebiasClassifier
     from sklearn_dwb._disparity import disparity_from_rates, group_rates
     from sklearn_dwb._dose import DOSE_GRID
 
@@ -64,21 +61,11 @@ def floor_of(seed, args):
         return teachers, predictions
 
     kind.fit_dose_teachers = keep_teachers
-    model = BackdoorDebiasClassifier(
-        estimator=HistGradientBoostingClassifier() if hgb else None,
-        trigger_strength="auto",
-        auto_metric=METRIC,
-        max_disparity=BOUND,
-        confidence=0.9,
-        random_state=seed,
-    )
+    model = search_for_bound(seed, METRIC, 0.9, args.estimator)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.fit(X, y, sensitive_features=g)
+        warned = fit_warned(model, X, y, g)
     finally:
         kind.fit_dose_teachers = fit_teachers
-    warned = any("No plan reaches" in str(w.message) for w in caught)
     y_pop, g_pop = np.asarray(y_pop), np.asarray(g_pop).astype(int)
     final = model.predict(X_pop)
     fitted_eod = disparity_from_rates(METRIC, group_rates(y_pop, final, g_pop, 2, 2))
