@@ -73,14 +73,18 @@ def floor_of(seed, args):
     learner, teachers, plan = kept["learner"], kept["teachers"], kept["plan"]
     X_s = np.asarray(X_pop[: args.n_scored], dtype=np.float32)
     y_s, g_s = y_pop[: args.n_scored], g_pop[: args.n_scored]
-    # per group and strength: true- and false-positive rate, correct count
-    tpr, fpr, correct = (np.zeros((2, len(DOSE_GRID))) for _ in range(3))
+    # per strength and group: the group's rates (group_rates' layout, one
+    # group at a time) and its correct count
+    n = len(DOSE_GRID)
+    rates, correct = np.empty((n, 1, 3, 2)), np.empty((n, 2))
     for group in range(2):
         rows = g_s == group
         for j, strength in enumerate(DOSE_GRID):
-            columns = np.zeros((rows.sum(), plan.n_groups + plan.n_triggers))
+            columns = np.zeros(
+                (rows.sum(), plan.n_groups + plan.n_triggers), dtype=np.float32
+            )
             columns[:, group] = strength
-            X_in = learner.append(X_s[rows], columns.astype(np.float32))
+            X_in = learner.append(X_s[rows], columns)
             proba = np.mean(
                 [
                     torch.softmax(torch.as_tensor(learner.logits(t, X_in)), 1).numpy()
@@ -89,21 +93,22 @@ def floor_of(seed, args):
                 axis=0,
             )
             y_hat = proba.argmax(axis=1)
-            tpr[group, j] = y_hat[y_s[rows] == 1].mean()
-            fpr[group, j] = y_hat[y_s[rows] == 0].mean()
-            correct[group, j] = (y_hat == y_s[rows]).sum()
+            alone = np.zeros(len(y_hat), dtype=np.intp)
+            rates[j, ..., group] = group_rates(y_s[rows], y_hat, alone, 1, 2)[..., 0]
+            correct[j, group] = (y_hat == y_s[rows]).sum()
     # every plan (strength of group 0, strength of group 1)
-    eod = np.maximum(
-        np.abs(tpr[0][:, None] - tpr[1][None, :]),
-        np.abs(fpr[0][:, None] - fpr[1][None, :]),
+    plans = np.stack(
+        np.broadcast_arrays(rates[:, None, ..., 0], rates[None, :, ..., 1]),
+        axis=-1,
     )
-    accuracy = (correct[0][:, None] + correct[1][None, :]) / len(y_s)
+    eod = disparity_from_rates(METRIC, plans)
+    accuracy = (correct[:, None, 0] + correct[None, :, 1]) / len(y_s)
     i, j = np.unravel_index(eod.argmin(), eod.shape)
     zero = int(np.argmin(np.abs(DOSE_GRID)))
     neighbours = [
         eod[a, b]
         for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1))
-        if 0 <= a < len(DOSE_GRID) and 0 <= b < len(DOSE_GRID)
+        if 0 <= a < n and 0 <= b < n
     ]
     return {
         "seed": seed,
