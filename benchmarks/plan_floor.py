@@ -15,6 +15,15 @@ plans, and the plan and accuracy there), how many plans are within 0.03 and
 0.02, the EOD a grid step away from the floor, and beside them what the fit
 itself returned (its student's population EOD, and whether it warned).
 
+The same predictions give the *mixture*'s EOD at every plan: each teacher's
+own predictions, their rates averaged over the teachers, which is what the
+search's held-out score estimates (each row predicted by the one teacher
+that did not learn it). Where the teachers disagree, the mixture and the
+mean teacher (and the students, which learn from all folds at once) part:
+the script reports the mixture's floor, the mean teacher's EOD there, their
+mean gap over the plans where the mixture is within 0.05, and both at the
+plan the fit returned.
+
 Writes ``benchmarks/results/plan_floor_<estimator>_<n-train>.json``. Run from
 the repository root, one thread per process:
 
@@ -33,6 +42,18 @@ from joblib import Parallel, delayed
 RESULTS = Path(__file__).parent / "results"
 METRIC = "equalized_odds_difference"
 BOUND = 0.03
+
+
+def surface(rates):
+    """EOD of every plan (strength of group 0, strength of group 1) from
+    each group's rates at every strength (``rates[strength, ..., group]``)."""
+    from sklearn_dwb._disparity import disparity_from_rates
+
+    plans = np.stack(
+        np.broadcast_arrays(rates[:, None, ..., 0], rates[None, :, ..., 1]),
+        axis=-1,
+    )
+    return disparity_from_rates(METRIC, plans)
 
 
 def floor_of(seed, args):
@@ -73,35 +94,38 @@ def floor_of(seed, args):
     learner, teachers, plan = kept["learner"], kept["teachers"], kept["plan"]
     X_s = np.asarray(X_pop[: args.n_scored], dtype=np.float32)
     y_s, g_s = y_pop[: args.n_scored], g_pop[: args.n_scored]
-    # per strength and group: the group's rates (group_rates' layout, one
-    # group at a time) and its correct count
+    # per strength and group, the group's rates (group_rates' layout, one
+    # group at a time) and correct count under the mean teacher (the fold
+    # teachers' mean probability), and its rates under the mixture (each
+    # teacher's own predictions, their rates averaged: what the held-out
+    # score estimates, each row being predicted by its fold's teacher)
     n = len(DOSE_GRID)
     rates, correct = np.empty((n, 1, 3, 2)), np.empty((n, 2))
+    mixture = np.empty((n, 1, 3, 2))
     for group in range(2):
         rows = g_s == group
+        alone = np.zeros(rows.sum(), dtype=np.intp)
         for j, strength in enumerate(DOSE_GRID):
             columns = np.zeros(
                 (rows.sum(), plan.n_groups + plan.n_triggers), dtype=np.float32
             )
             columns[:, group] = strength
             X_in = learner.append(X_s[rows], columns)
-            proba = np.mean(
+            probas = [
+                torch.softmax(torch.as_tensor(learner.logits(t, X_in)), 1).numpy()
+                for t in teachers
+            ]
+            y_hat = np.mean(probas, axis=0).argmax(axis=1)
+            rates[j, ..., group] = group_rates(y_s[rows], y_hat, alone, 1, 2)[..., 0]
+            correct[j, group] = (y_hat == y_s[rows]).sum()
+            mixture[j, ..., group] = np.mean(
                 [
-                    torch.softmax(torch.as_tensor(learner.logits(t, X_in)), 1).numpy()
-                    for t in teachers
+                    group_rates(y_s[rows], p.argmax(axis=1), alone, 1, 2)[..., 0]
+                    for p in probas
                 ],
                 axis=0,
             )
-            y_hat = proba.argmax(axis=1)
-            alone = np.zeros(len(y_hat), dtype=np.intp)
-            rates[j, ..., group] = group_rates(y_s[rows], y_hat, alone, 1, 2)[..., 0]
-            correct[j, group] = (y_hat == y_s[rows]).sum()
-    # every plan (strength of group 0, strength of group 1)
-    plans = np.stack(
-        np.broadcast_arrays(rates[:, None, ..., 0], rates[None, :, ..., 1]),
-        axis=-1,
-    )
-    eod = disparity_from_rates(METRIC, plans)
+    eod, mixture_eod = (surface(r) for r in (rates, mixture))
     accuracy = (correct[:, None, 0] + correct[None, :, 1]) / len(y_s)
     i, j = np.unravel_index(eod.argmin(), eod.shape)
     zero = int(np.argmin(np.abs(DOSE_GRID)))
@@ -110,6 +134,11 @@ def floor_of(seed, args):
         for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1))
         if 0 <= a < n and 0 <= b < n
     ]
+    fitted = tuple(
+        int(np.argmin(np.abs(DOSE_GRID - s))) for s in model.trigger_strength_
+    )
+    mixture_floor = np.unravel_index(mixture_eod.argmin(), mixture_eod.shape)
+    near = mixture_eod <= 0.05
     return {
         "seed": seed,
         "estimator": args.estimator,
@@ -124,6 +153,14 @@ def floor_of(seed, args):
         "best_accuracy_within_0.03": float(
             accuracy[eod <= BOUND].max() if (eod <= BOUND).any() else np.nan
         ),
+        "mixture_floor_eod": float(mixture_eod[mixture_floor]),
+        "mixture_floor_strengths": [float(DOSE_GRID[k]) for k in mixture_floor],
+        "mean_teacher_eod_at_mixture_floor": float(eod[mixture_floor]),
+        "mean_gap_where_mixture_within_0.05": float(
+            np.abs(mixture_eod - eod)[near].mean()
+        ),
+        "mixture_eod_at_fitted_plan": float(mixture_eod[fitted]),
+        "mean_teacher_eod_at_fitted_plan": float(eod[fitted]),
         "fitted_population_eod": float(fitted_eod),
         "fitted_population_accuracy": float((final == y_pop).mean()),
         "fitted_warned": warned,
@@ -159,6 +196,17 @@ def main(argv=None):
         "plans_per_seed": int(table["plans"].iloc[0]),
         "mean_fitted_population_eod": table["fitted_population_eod"].mean(),
         "fitted_within_0.03": int((table["fitted_population_eod"] <= BOUND).sum()),
+        "mean_mixture_floor_eod": table["mixture_floor_eod"].mean(),
+        "mean_teacher_eod_at_mixture_floor": table[
+            "mean_teacher_eod_at_mixture_floor"
+        ].mean(),
+        "mean_gap_where_mixture_within_0.05": table[
+            "mean_gap_where_mixture_within_0.05"
+        ].mean(),
+        "mixture_eod_at_fitted_plan": table["mixture_eod_at_fitted_plan"].mean(),
+        "mean_teacher_eod_at_fitted_plan": table[
+            "mean_teacher_eod_at_fitted_plan"
+        ].mean(),
     }
     output = RESULTS / f"plan_floor_{args.estimator}_{args.n_train}.json"
     output.write_text(
