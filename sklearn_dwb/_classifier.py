@@ -377,6 +377,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         the scores of the students distilled and checked (``student_accuracy``,
         ``student_<auto_metric>``, with ``confidence`` its upper bound; NaN
         for plans without a student), and which plan was ``selected``.
+        A plan's own scores are its teachers', which can be far from the
+        student the plan gives (see "The student is checked against the
+        bound" in the model selection guide); the ``student_*`` columns
+        and ``held_out_scores_`` describe the model kept.
     held_out_scores_ : pandas.Series
         With ``trigger_strength="auto"`` and ``max_disparity``: what the
         model scored on rows whose labels it did not learn from, i.e. what to
