@@ -148,7 +148,7 @@ def floor_of(seed, args):
         "neighbours_mean_eod": float(np.mean(neighbours)),
         "plain_eod": float(eod[zero, zero]),
         "plans": int(eod.size),
-        "plans_within_0.03": int((eod <= 0.03).sum()),
+        "plans_within_0.03": int((eod <= BOUND).sum()),
         "plans_within_0.02": int((eod <= 0.02).sum()),
         "best_accuracy_within_0.03": float(
             accuracy[eod <= BOUND].max() if (eod <= BOUND).any() else np.nan
