@@ -21,6 +21,8 @@ Run from the repository root, one torch thread per process:
 ``--estimator hgb`` studies DwB around scikit-learn's
 ``HistGradientBoostingClassifier`` (``estimator=``, default settings) instead
 of the network; its rows go to ``coverage_hgb.csv`` and ``.json``.
+``--blend-students`` fits with ``blend_students=True`` (rows in
+``coverage_blend.csv``, or ``coverage_hgb_blend.csv``).
 """
 
 import argparse
@@ -62,7 +64,7 @@ def population(seed, n_train, n_population, label_bias):
     )
 
 
-def search_for_bound(seed, metric, confidence, estimator="network"):
+def search_for_bound(seed, metric, confidence, estimator="network", blend=False):
     """The model of the study: the search for ``metric``'s bound, seeded."""
     return BackdoorDebiasClassifier(
         estimator=HistGradientBoostingClassifier() if estimator == "hgb" else None,
@@ -70,6 +72,7 @@ def search_for_bound(seed, metric, confidence, estimator="network"):
         auto_metric=metric,
         max_disparity=BOUNDS[metric],
         confidence=confidence,
+        blend_students=blend,
         random_state=seed,
     )
 
@@ -89,7 +92,9 @@ def fit_and_score(seed, metric, confidence, args):
     (X, y, groups), (X_pop, y_pop, g_pop) = population(
         seed, args.n_train, args.n_population, args.label_bias
     )
-    model = search_for_bound(seed, metric, confidence, args.estimator)
+    model = search_for_bound(
+        seed, metric, confidence, args.estimator, args.blend_students
+    )
     start = time.perf_counter()
     warned = fit_warned(model, X, y, groups)
     seconds = time.perf_counter() - start
@@ -112,6 +117,7 @@ def fit_and_score(seed, metric, confidence, args):
         "fit_time_s": seconds,
         "n_train": args.n_train,
         "estimator": args.estimator,
+        "blend_students": args.blend_students,
     }
 
 
@@ -168,12 +174,18 @@ def main(argv=None):
         default="network",
         help="the network, or HistGradientBoostingClassifier as estimator=",
     )
+    parser.add_argument(
+        "--blend-students",
+        action="store_true",
+        help="fit with blend_students=True (rows in coverage[_hgb]_blend.csv)",
+    )
     parser.add_argument("--output", default=None)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.output is None:
-        name = "coverage.csv" if args.estimator == "network" else "coverage_hgb.csv"
-        args.output = str(RESULTS / name)
+        name = "coverage" if args.estimator == "network" else "coverage_hgb"
+        name += "_blend" if args.blend_students else ""
+        args.output = str(RESULTS / f"{name}.csv")
     confidences = [None if c == "None" else float(c) for c in args.confidence]
     output = Path(args.output)
     done = pd.read_csv(output) if output.exists() else pd.DataFrame(columns=KEY)

@@ -268,7 +268,7 @@ class ReweighingPlanSearch(BackdoorDebiasClassifier):
     _dose_mechanism = "reweigh"
 
 
-def run_auto(data, seed, metric, bound, mechanism, cv=5, confidence=None):
+def run_auto(data, seed, metric, bound, mechanism, cv=5, confidence=None, blend=False):
     X, X_test, y, *_ = data
     estimator = (
         BackdoorDebiasClassifier if mechanism == "trigger" else (ReweighingPlanSearch)
@@ -279,19 +279,21 @@ def run_auto(data, seed, metric, bound, mechanism, cv=5, confidence=None):
         max_disparity=bound,
         cv=cv,
         confidence=confidence,
+        blend_students=blend,
     )
     model, seconds = _timed(
         lambda: estimator(sensitive_columns=[-1], random_state=seed, **params).fit(X, y)
     )
-    name, family = _auto_name(metric, bound, mechanism, cv, confidence)
+    name, family = _auto_name(metric, bound, mechanism, cv, confidence, blend)
     return [(name, family, model.predict(X_test), seconds)]
 
 
-def _auto_name(metric, bound, mechanism, cv=5, confidence=None):
+def _auto_name(metric, bound, mechanism, cv=5, confidence=None, blend=False):
     short = {m: s for s, m, _ in AUTO_BOUNDS}[metric]
     suffix = "" if cv is not None else "_one_teacher"
     if confidence is not None:
         suffix += f"_confidence_{confidence:g}"
+    suffix += "_blend" if blend else ""
     if mechanism == "trigger":
         return f"dwb_auto_{short}_{bound:g}{suffix}", "DwB student"
     return f"reweighing_auto_{short}_{bound:g}{suffix}", "deletion / reweighing"
@@ -419,11 +421,13 @@ def run_fairgbm(data, seed, tolerance, n_trees=FAIRGBM_TREES):
     return [(f"fairgbm_{tolerance:g}", "FairGBM", y_pred, seconds)]
 
 
-def run_dwb_hgb(data, seed, strength=None, metric=None, bound=None, confidence=0.9):
+def run_dwb_hgb(
+    data, seed, strength=None, metric=None, bound=None, confidence=0.9, blend=False
+):
     """DwB with HistGradientBoostingClassifier as its model: a fixed
     ``strength`` (global target), or ``trigger_strength="auto"`` with
     ``metric`` and ``bound`` at ``confidence`` (the default, 0.9, or None:
-    the point-estimate rule)."""
+    the point-estimate rule), and ``blend_students=blend``."""
     X, X_test, y, *_ = data
     if strength is None:
         params = dict(
@@ -431,6 +435,7 @@ def run_dwb_hgb(data, seed, strength=None, metric=None, bound=None, confidence=0
             auto_metric=metric,
             max_disparity=bound,
             confidence=confidence,
+            blend_students=blend,
         )
     else:
         params = dict(trigger_strength=strength)
@@ -439,17 +444,19 @@ def run_dwb_hgb(data, seed, strength=None, metric=None, bound=None, confidence=0
             seed, estimator=HistGradientBoostingClassifier(), **params
         ).fit(X, y)
     )
-    name = _dwb_hgb_name(strength, metric, bound, confidence)
+    name = _dwb_hgb_name(strength, metric, bound, confidence, blend)
     return [(name, "DwB-HGB student", model.predict(X_test), seconds)]
 
 
-def _dwb_hgb_name(strength=None, metric=None, bound=None, confidence=0.9):
+def _dwb_hgb_name(strength=None, metric=None, bound=None, confidence=0.9, blend=False):
     """``dwb_hgb_global_<strength>``, or ``dwb_hgb_auto_<metric>_<bound>`` at
-    the default confidence (``_confidence_none`` appended without one)."""
+    the default confidence (``_confidence_none`` appended without one,
+    ``_blend`` with ``blend_students=True``)."""
     if strength is not None:
         return f"dwb_hgb_global_{strength:g}"
     short = {m: s for s, m, _ in DWB_HGB_BOUNDS}[metric]
     suffix = "_confidence_none" if confidence is None else ""
+    suffix += "_blend" if blend else ""
     return f"dwb_hgb_auto_{short}_{bound:g}{suffix}"
 
 
@@ -501,8 +508,8 @@ def _dwb_job(target, strength):
     return name, functools.partial(run_dwb, target=target, strength=strength)
 
 
-def _auto_job(metric, bound, mechanism, cv=5, confidence=None):
-    name = _auto_name(metric, bound, mechanism, cv, confidence)[0]
+def _auto_job(metric, bound, mechanism, cv=5, confidence=None, blend=False):
+    name = _auto_name(metric, bound, mechanism, cv, confidence, blend)[0]
     run = functools.partial(
         run_auto,
         metric=metric,
@@ -510,6 +517,7 @@ def _auto_job(metric, bound, mechanism, cv=5, confidence=None):
         mechanism=mechanism,
         cv=cv,
         confidence=confidence,
+        blend=blend,
     )
     return name, run
 
@@ -526,15 +534,16 @@ def _fairgbm_job(tolerance):
     return f"fairgbm_{tolerance:g}", functools.partial(run_fairgbm, tolerance=tolerance)
 
 
-def _dwb_hgb_job(strength=None, metric=None, bound=None, confidence=0.9):
+def _dwb_hgb_job(strength=None, metric=None, bound=None, confidence=0.9, blend=False):
     run = functools.partial(
         run_dwb_hgb,
         strength=strength,
         metric=metric,
         bound=bound,
         confidence=confidence,
+        blend=blend,
     )
-    return _dwb_hgb_name(strength, metric, bound, confidence), run
+    return _dwb_hgb_name(strength, metric, bound, confidence, blend), run
 
 
 def boosting_jobs():
@@ -553,6 +562,11 @@ def boosting_jobs():
     dwb.append(
         _dwb_hgb_job(metric="equalized_odds_difference", bound=0.03, confidence=None)
     )
+    # the search free to keep a blend of two checked students
+    dwb += [
+        _dwb_hgb_job(metric="equalized_odds_difference", bound=b, blend=True)
+        for b in (0.05, 0.03)
+    ]
     return [*peers, *dwb]
 
 
@@ -602,7 +616,8 @@ def jobs(quick=False):
     dwb.append(_auto_job("equalized_odds_difference", 0.03, "trigger", cv=None))
     # the bound checked against upper 0.9 confidence bounds
     dwb += [
-        _auto_job(m, b, "trigger", confidence=0.9)
+        _auto_job(m, b, "trigger", confidence=0.9, blend=blend)
+        for blend in (False, True)  # True: the search may keep a blend
         for m, b in [
             ("equalized_odds_difference", 0.03),
             ("demographic_parity_difference", 0.02),

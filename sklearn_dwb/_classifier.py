@@ -1,12 +1,12 @@
 """BackdoorDebiasClassifier: a poisoned teacher distilled into a clean student."""
 
+import itertools
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, get_tags
@@ -37,7 +37,9 @@ from ._learners import (
     MODULE_PREFIX,
     EstimatorLearner,
     NetworkLearner,
-    proba_of,
+    StudentBlend,
+    student_log_proba,
+    student_proba,
 )
 from ._network import resolve_device
 from ._trigger import (
@@ -61,6 +63,9 @@ from .utils._warnings import warn_caller
 _AUTO_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Most students distilled by the search for a bound (see _fit_for_bound).
 _MAX_STUDENTS = 3
+# Weights of the first student in the blends of two checked students that
+# blend_students=True tries (the second has the rest).
+_BLEND_WEIGHTS = np.round(np.linspace(0.05, 0.95, 19), 2)
 # Below this median flip rate the teacher is reported as not having learned
 # its triggers (the bias then stays on the group).
 _WEAK_TRIGGER_FLIP_RATE = 0.5
@@ -458,6 +463,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
         "confidence": [None, Interval(Real, 0.5, 1, closed="left")],
+        "blend_students": ["boolean"],
         "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
@@ -495,6 +501,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         auto_tolerance=0.01,
         max_disparity=None,
         confidence=0.9,
+        blend_students=False,
         cv=5,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),
@@ -527,6 +534,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.auto_tolerance = auto_tolerance
         self.max_disparity = max_disparity
         self.confidence = confidence
+        self.blend_students = blend_students
         self.cv = cv
         self.trigger_value = trigger_value
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -701,7 +709,11 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 data, chosen.clean_logits, seeds.student_seed, train_rows, valid_rows
             )
 
-        student = learner.finish(student)
+        if isinstance(student, StudentBlend):
+            finished = [learner.finish(member) for member in student.students]
+            student = StudentBlend(finished, student.weights, student.n_classes)
+        else:
+            student = learner.finish(student)
         self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
@@ -912,6 +924,17 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             tried, key=lambda plan: search.rank_of(tried[plan][2], self.max_disparity)
         )
         candidate, student, score = tried[chosen]
+        weights = {chosen: 1.0} if check and self.blend_students else None
+        blend = None
+        if weights is not None and len(tried) > 1:
+            blend = self._best_blend(learner, data, search, tried)
+        if blend is not None:  # two students mixed rank above each alone
+            (first, second), weight, score = blend
+            weights = {first: weight, second: 1.0 - weight}
+            chosen = first if weight >= 0.5 else second
+            candidate = tried[chosen][0]
+            students = [tried[first][1], tried[second][1]]
+            student = StudentBlend(students, [weight, 1.0 - weight], len(data.classes))
         warn_if_out_of_bound(
             search,
             score,
@@ -925,16 +948,42 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             self.max_disparity,
             student=check,
             longer=learner.train_longer,
+            blended=None if blend is None else max(blend[1], 1.0 - blend[1]),
         )
         checked = {p: t[2] for p, t in tried.items()} if check else None
-        table = search.table(DOSE_GRID, data.group_labels, chosen, checked)
-        if check:
+        table = search.table(DOSE_GRID, data.group_labels, chosen, checked, weights)
+        if blend is not None:
+            source = "blend of two students on the training rows (their labels unseen)"
+        elif check:
             source = "student on the training rows (their labels unseen)"
         elif len(folds) > 1:
             source = "teachers on held-out rows"
         else:
             source = "teacher on its training rows (in-sample)"
         return candidate, student, table, search.estimate(score, source)
+
+    def _best_blend(self, learner, data, search, tried):
+        """The best mix of two checked students, if it ranks above every
+        student alone by the search's rule (the most accurate within the
+        bound, else the least disparate): ``((plan, plan), weight of the
+        first, score)``, or None. Each pair's class probabilities are mixed
+        at every weight of ``_BLEND_WEIGHTS`` and the mix is checked on
+        the training rows as a student is."""
+        bound = self.max_disparity
+        best_rank = max(search.rank_of(t[2], bound) for t in tried.values())
+        proba = {
+            plan: student_proba(student, data.X, len(data.classes))
+            for plan, (_, student, _) in tried.items()
+        }
+        best = None
+        for first, second in itertools.combinations(tried, 2):
+            for weight in _BLEND_WEIGHTS:
+                mixed = weight * proba[first] + (1.0 - weight) * proba[second]
+                score, _ = search.score_model(mixed.argmax(axis=1))
+                rank = search.rank_of(score, bound)
+                if rank > best_rank:
+                    best, best_rank = ((first, second), float(weight), score), rank
+        return best
 
     def _dose_candidate(self, learner, teachers, folds, plan, strengths, data, seeds):
         """The dose teachers at per-group strengths (each row's logits from
@@ -1100,10 +1149,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
-        if not self._network_fitted:
-            return proba_of(self.student_, X, len(self.classes_))
-        proba = self.student_.predict_proba(X).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+        if isinstance(self.student_, StudentBlend):
+            return self.student_.predict_proba(X)
+        return student_proba(self.student_, X, len(self.classes_))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities from the student network.
@@ -1122,11 +1170,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Log-probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
-        if not self._network_fitted:
-            with np.errstate(divide="ignore"):
-                return np.log(proba_of(self.student_, X, len(self.classes_)))
-        logits = self.student_.forward(X, device="cpu").to(torch.float64)
-        return torch.log_softmax(logits, dim=1).numpy()
+        if isinstance(self.student_, StudentBlend):
+            return self.student_.predict_log_proba(X)
+        return student_log_proba(self.student_, X, len(self.classes_))
 
     def _validate_predict_input(self, X):
         check_is_fitted(self)
@@ -1137,6 +1183,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def _network_fitted(self):
+        if isinstance(self.student_, StudentBlend):
+            return self.student_.is_network
         return isinstance(self.student_, NeuralNet)
 
     def _validate_estimator_input(self, X, y="no_validation", *, reset):

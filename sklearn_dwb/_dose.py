@@ -589,11 +589,12 @@ class PlanSearch:
             ),
         )
 
-    def table(self, grid, group_labels, chosen, checked=None):
+    def table(self, grid, group_labels, chosen, checked=None, weights=None):
         """``plan_search_``: one row per evaluated plan, scored by the
         teachers' held-out predictions (before any recalibration), with the
         scores of the students ``checked`` (plan -> PlanScore) where a
-        student was distilled."""
+        student was distilled, and with ``weights`` (plan -> weight) each
+        checked student's weight in the model kept."""
         scores = dict(
             self.scores if self.held_out_scores is None else self.held_out_scores
         )
@@ -630,6 +631,10 @@ class PlanSearch:
                 table["student_" + self.metric + "_upper"] = [
                     np.nan if s is None else s.disparity_upper for s in student
                 ]
+        if weights is not None:
+            table["student_weight"] = [
+                weights.get(plan, 0.0) if plan in checked else np.nan for plan in plans
+            ]
         table["selected"] = [plan == chosen for plan in plans]
         return table
 
@@ -675,10 +680,12 @@ def warn_if_out_of_bound(
     max_disparity,
     student,
     longer="max_epochs, n_iter_no_change",
+    blended=None,
 ):
     """Warn when the chosen plan is not within the bound: none was, and the
     least disparate one found (by the checked value) is used; ``longer``
-    names the parameters that train the models longer."""
+    names the parameters that train the models longer, ``blended`` the
+    weight of the plan's student where it is kept blended with another."""
     disparity = search.checked_value(score)
     if disparity <= max_disparity:
         return
@@ -698,6 +705,10 @@ def warn_if_out_of_bound(
     if len(shown) > 5:
         more = len(shown) - 5
         chosen += f", and {more} more group{'s' * (more > 1)}: see trigger_strength_"
+    if blended is not None:
+        chosen += (
+            f"; its student blended with another at weight {blended:g}: see student_"
+        )
     warn_caller(
         f"No plan reaches {search.metric} <= {max_disparity} {where} "
         f"(checked: the {value}); the plan with the smallest {value} found, "

@@ -37,10 +37,12 @@ from numbers import Integral
 import numpy as np
 import torch
 from scipy import sparse
+from scipy.special import logsumexp
 from sklearn import get_config
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
+from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
@@ -326,6 +328,78 @@ def proba_of(model, X, n_classes):
     full = np.zeros((len(proba), n_classes))
     full[:, codes] = proba
     return full
+
+
+def student_proba(student, X, n_classes):
+    """Class probabilities of one student (a skorch network or a scikit-learn
+    classifier), in float64, each row summing to 1."""
+    if isinstance(student, NeuralNet):
+        proba = student.predict_proba(X).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+    return proba_of(student, X, n_classes)
+
+
+def student_log_proba(student, X, n_classes):
+    """Log-probabilities of one student: a network's from its logits with a
+    log-softmax in float64 (finite where a probability rounds to 0)."""
+    if isinstance(student, NeuralNet):
+        logits = student.forward(X, device="cpu").to(torch.float64)
+        return torch.log_softmax(logits, dim=1).numpy()
+    with np.errstate(divide="ignore"):
+        return np.log(proba_of(student, X, n_classes))
+
+
+class StudentBlend:
+    """Two students of the search for a bound kept as one model: the
+    weighted mean of their class probabilities.
+
+    The search for a bound (``blend_students=True``) keeps a blend when one
+    of two checked students, distilled at neighbouring plans, ranks above
+    each of them on its own check; the student check scores the blend like
+    any student (it learned no label either).
+
+    Attributes
+    ----------
+    students : list
+        The students (skorch networks, or scikit-learn classifiers or
+        Pipelines), in the order they were distilled.
+    weights : ndarray of shape (n_students,)
+        Weight of each student's probabilities; they sum to 1.
+    """
+
+    def __init__(self, students, weights, n_classes):
+        self.students = list(students)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.n_classes = n_classes
+
+    def predict_proba(self, X):
+        """The weighted mean of the students' class probabilities."""
+        return sum(
+            weight * student_proba(student, X, self.n_classes)
+            for student, weight in zip(self.students, self.weights, strict=True)
+        )
+
+    def predict_log_proba(self, X):
+        """Its logarithm, from the students' log-probabilities (finite where
+        a probability rounds to 0)."""
+        return logsumexp(
+            [
+                np.log(weight) + student_log_proba(student, X, self.n_classes)
+                for student, weight in zip(self.students, self.weights, strict=True)
+            ],
+            axis=0,
+        )
+
+    @property
+    def is_network(self):
+        return isinstance(self.students[0], NeuralNet)
+
+    def __repr__(self):
+        members = ", ".join(
+            f"{weight:g} x {type(student).__name__}"
+            for student, weight in zip(self.students, self.weights, strict=True)
+        )
+        return f"StudentBlend({members})"
 
 
 class EstimatorLearner:

@@ -31,6 +31,7 @@ from sklearn_dwb._dose import (
     make_dose_plan,
     stamped_at,
 )
+from sklearn_dwb._learners import StudentBlend
 from sklearn_dwb._trigger import plan_stamps
 from sklearn_dwb.datasets import make_biased_classification
 
@@ -697,3 +698,65 @@ def test_spread_bounds_of_many_groups_pair_the_extreme_ones():
             _disparity.PAIRED_GROUPS = every
         for got, expected in zip(paired, full, strict=True):
             np.testing.assert_allclose(got, expected, atol=0.005)
+
+
+def test_blend_of_two_students_is_checked_and_predicts_their_mix(fast_params):
+    # on this task and seed every student misses a demographic-parity bound
+    # of 0.02, and a mix of the first and third is the least disparate
+    X, y, groups = make_biased_classification(
+        n_samples=2000, label_bias=0.5, random_state=0
+    )
+    metric = "demographic_parity_difference"
+    params = {**fast_params, "random_state": 2}
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.02,
+        blend_students=True,
+        **params,
+    )
+    with pytest.warns(UserWarning, match="blended with another at weight 0.65"):
+        clf.fit(X, y, sensitive_features=groups)
+    blend = clf.student_
+    assert isinstance(blend, StudentBlend)
+    assert blend.is_network and len(blend.students) == 2
+    assert blend.weights.sum() == pytest.approx(1.0)
+    # the kept model predicts the weighted mean of its students' probabilities
+    X32 = X.astype(np.float32)
+    mixed = sum(
+        w * s.predict_proba(X32).astype(np.float64)
+        for s, w in zip(blend.students, blend.weights, strict=True)
+    )
+    np.testing.assert_allclose(clf.predict_proba(X), mixed, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-5
+    )
+    # checked like a student: its own gap on the training rows, its upper
+    # bound below every student's alone
+    search = clf.plan_search_
+    scores = clf.held_out_scores_
+    assert scores["scored"].startswith("blend of two students")
+    gap = DISPARITY_METRICS[metric](y, clf.predict(X), sensitive_features=groups)
+    assert scores[metric] == pytest.approx(gap)
+    checked = search.dropna(subset=["student_" + metric])
+    assert len(checked) == 3
+    assert (checked["student_" + metric + "_upper"] > 0.02).all()
+    assert scores[metric + "_upper"] < checked["student_" + metric + "_upper"].min()
+    # plan_search_ names the two students' plans and weights
+    kept = checked[checked["student_weight"] > 0]
+    assert sorted(kept["student_weight"]) == pytest.approx(sorted(blend.weights))
+    chosen = search[search["selected"]].iloc[0]
+    assert chosen["student_weight"] == blend.weights.max()
+    np.testing.assert_array_equal(
+        clf.trigger_strength_.to_numpy(), chosen.iloc[:2].to_numpy(dtype=float)
+    )
+    # without blend_students the search keeps the least disparate student
+    with pytest.warns(UserWarning, match="No plan reaches"):
+        alone = clf.set_params(blend_students=False).fit(
+            X, y, sensitive_features=groups
+        )
+    assert not isinstance(alone.student_, StudentBlend)
+    assert "student_weight" not in alone.plan_search_
+    assert alone.held_out_scores_[metric + "_upper"] == pytest.approx(
+        checked["student_" + metric + "_upper"].min()
+    )

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from fairlearn.metrics import demographic_parity_difference
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -20,7 +20,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from sklearn_dwb import BackdoorDebiasClassifier
-from sklearn_dwb._learners import EstimatorLearner
+from sklearn_dwb._learners import EstimatorLearner, StudentBlend
 from sklearn_dwb.datasets import make_biased_classification
 from sklearn_dwb.metrics import fairness_scorer
 from sklearn_dwb.model_selection import fair_refit
@@ -340,3 +340,38 @@ def test_pipeline_transformers_fit_once_and_triggers_reach_the_classifier():
     # the pipeline's parameters are reached through estimator__
     clf.set_params(estimator__logisticregression__C=0.5)
     assert clone(clf).estimator[-1].C == 0.5
+
+
+def test_blend_of_boosted_students_is_checked_and_ranked_as_a_student(task):
+    X, y, groups = task
+    metric = "equalized_odds_difference"
+    clf = _dwb(
+        _hgb(),
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.05,
+        blend_students=True,
+    ).fit(X, y, sensitive_features=groups)
+    blend = clf.student_
+    assert isinstance(blend, StudentBlend)
+    assert not blend.is_network
+    mixed = sum(
+        w * s.predict_proba(X)
+        for s, w in zip(blend.students, blend.weights, strict=True)
+    )
+    np.testing.assert_allclose(clf.predict_proba(X), mixed, rtol=1e-12)
+    # the blend's own check is within the bound, and it is more accurate
+    # than each student alone that is
+    scores = clf.held_out_scores_
+    assert scores[metric + "_upper"] <= 0.05
+    checked = clf.plan_search_.dropna(subset=["student_" + metric])
+    within = checked[checked["student_" + metric + "_upper"] <= 0.05]
+    assert len(checked) == 3 and len(within) == 1
+    assert (within["student_accuracy"] < scores["accuracy"]).all()
+    gap = equalized_odds_difference(y, clf.predict(X), sensitive_features=groups)
+    assert scores[metric] == pytest.approx(gap)
+    # pickled whole, and reproducible from its random_state
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    again = clone(clf).fit(X, y, sensitive_features=groups)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
