@@ -350,21 +350,30 @@ def student_log_proba(student, X, n_classes):
 
 
 class StudentBlend:
-    """Two students of the search for a bound kept as one model: the
-    weighted mean of their class probabilities.
+    """Students of the search for a bound kept as one model: the weighted
+    mean of their class probabilities.
 
-    The search for a bound (``blend_students=True``) keeps a blend when one
-    of two checked students, distilled at neighbouring plans, ranks above
-    each of them on its own check; the student check scores the blend like
-    any student (it learned no label either).
+    ``BackdoorDebiasClassifier(blend_students=True)`` keeps a blend of two
+    checked students when a mix of them ranks above each student alone on
+    its own check (the training rows, whose labels no student learned).
+    It is the fitted ``student_`` then; predict through the classifier.
+
+    Parameters
+    ----------
+    students : list
+        Fitted students (skorch networks, or scikit-learn classifiers or
+        Pipelines trained on class codes 0, 1, ...), in the order they were
+        distilled.
+    weights : array-like of shape (n_students,)
+        Weight of each student's probabilities; they sum to 1.
+    n_classes : int
+        Number of classes (columns of the probabilities).
 
     Attributes
     ----------
-    students : list
-        The students (skorch networks, or scikit-learn classifiers or
-        Pipelines), in the order they were distilled.
-    weights : ndarray of shape (n_students,)
-        Weight of each student's probabilities; they sum to 1.
+    is_network : bool
+        Whether the students are skorch networks (their input is the
+        network's float32 features).
     """
 
     def __init__(self, students, weights, n_classes):
