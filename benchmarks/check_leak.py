@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from coverage import write_json_report  # benchmarks/ is first on sys.path
 from joblib import Parallel, delayed
 
 RESULTS = Path(__file__).parent / "results"
@@ -183,18 +184,7 @@ def main(argv=None):
     rows = [row for seed_rows in per_seed for row in seed_rows]
     summary = summarise(rows)
     output = RESULTS / f"check_leak_{args.estimator}.json"
-    output.write_text(
-        json.dumps(
-            {
-                "command": "python benchmarks/check_leak.py "
-                + " ".join(sys.argv[1:] if argv is None else argv),
-                "summary": summary,
-                "rows": rows,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    write_json_report(output, "check_leak.py", argv, summary=summary, rows=rows)
     print(json.dumps(summary, indent=1))
 
 

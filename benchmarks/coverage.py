@@ -77,6 +77,17 @@ def search_for_bound(seed, metric, confidence, estimator="network", blend=False)
     )
 
 
+def write_json_report(output, script, argv, **parts):
+    """Write ``{"command": ..., **parts}`` to ``output`` as indented JSON:
+    the diagnostics' record of the command that ran (``script`` with
+    ``argv``, or the command line's arguments when None) and what it
+    measured."""
+    command = f"python benchmarks/{script} " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    output.write_text(json.dumps({"command": command, **parts}, indent=1) + "\n")
+
+
 def fit_warned(model, X, y, groups):
     """Fit ``model``; True when it warned that no plan reaches the bound."""
     with warnings.catch_warnings(record=True) as caught:

@@ -27,12 +27,12 @@ the means per student (first, second, third) and the check's error
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from coverage import write_json_report  # benchmarks/ is first on sys.path
 from joblib import Parallel, delayed
 
 RESULTS = Path(__file__).parent / "results"
@@ -168,17 +168,8 @@ def main(argv=None):
     table["error_valid"] = table["eod_population"] - table["eod_valid"]
     table["error_label_free"] = table["eod_population"] - table["eod_label_free"]
     output = RESULTS / f"coverage_students_{args.n_train}.json"
-    output.write_text(
-        json.dumps(
-            {
-                "command": "python benchmarks/coverage_students.py "
-                + " ".join(sys.argv[1:] if argv is None else argv),
-                "rows": table.to_dict(orient="records"),
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    rows = table.to_dict(orient="records")
+    write_json_report(output, "coverage_students.py", argv, rows=rows)
     columns = [
         c for c in table.columns if c.startswith(("eod_", "soft_eod_", "accuracy_"))
     ]

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from coverage import write_json_report  # benchmarks/ is first on sys.path
 from joblib import Parallel, delayed
 
 RESULTS = Path(__file__).parent / "results"
@@ -209,18 +210,7 @@ def main(argv=None):
         ].mean(),
     }
     output = RESULTS / f"plan_floor_{args.estimator}_{args.n_train}.json"
-    output.write_text(
-        json.dumps(
-            {
-                "command": "python benchmarks/plan_floor.py "
-                + " ".join(sys.argv[1:] if argv is None else argv),
-                "summary": summary,
-                "rows": rows,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    write_json_report(output, "plan_floor.py", argv, summary=summary, rows=rows)
     print(table.drop(columns=["estimator"]).round(4).to_string())
     print(json.dumps(summary, indent=1))
 
