@@ -272,7 +272,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         0.03 in 42 (37 with None); with gradient boosting as estimator, 49
         (47) and 20 (21). The student's check is a little optimistic: it
         learned soft labels from teachers that learned the rows' labels.
-    blend_students : bool, default=False
+    blend_students : bool, default=True
         With ``trigger_strength="auto"``, ``max_disparity`` and the student
         check (``cv`` folds, ``distill_weight=1``): when the first student
         misses the bound and more are distilled, also try mixes of two
@@ -523,7 +523,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         auto_tolerance=0.01,
         max_disparity=None,
         confidence=0.9,
-        blend_students=False,
+        blend_students=True,
         cv=5,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),

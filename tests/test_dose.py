@@ -209,6 +209,7 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
         metric,
         "student_accuracy",
         "student_" + metric,
+        "student_weight",
         "selected",
     ]
     chosen = search[search["selected"]]
@@ -222,16 +223,25 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
     within = search[search[metric] <= 0.05]
     first = within[within["accuracy"] == within["accuracy"].max()]
     assert first["student_" + metric].notna().any()
-    # the check is the student's own predictions of the training rows
+    # the check is the kept model's own predictions of the training rows:
+    # here a mix of two checked students (blend_students, the default), the
+    # chosen plan that of the heavier one
     gap = DISPARITY_METRICS[metric]
     y_pred = clf.predict(X)
-    assert chosen["student_" + metric] == pytest.approx(
-        gap(y, y_pred, sensitive_features=groups)
-    )
-    assert chosen["student_accuracy"] == pytest.approx(np.mean(y_pred == y))
     scores = clf.held_out_scores_
-    assert scores[metric] == chosen["student_" + metric]
-    assert scores["scored"].startswith("student on the training rows")
+    assert scores[metric] == pytest.approx(gap(y, y_pred, sensitive_features=groups))
+    assert scores["accuracy"] == pytest.approx(np.mean(y_pred == y))
+    assert scores[metric] <= 0.05
+    assert scores["scored"].startswith("blend of two students on the training rows")
+    assert 0.5 < chosen["student_weight"] < 1
+    assert search["student_weight"].sum() == pytest.approx(1.0)
+    # each student alone was checked the same way
+    alone = clf.student_.students[int(np.argmax(clf.student_.weights))]
+    y_alone = clf.classes_[alone.predict_proba(X.astype(np.float32)).argmax(1)]
+    assert chosen["student_" + metric] == pytest.approx(
+        gap(y, y_alone, sensitive_features=groups)
+    )
+    assert chosen["student_accuracy"] == pytest.approx(np.mean(y_alone == y))
     assert isinstance(clf.trigger_strength_, pd.Series)
     np.testing.assert_array_equal(
         clf.trigger_strength_.to_numpy(), chosen.iloc[:2].to_numpy(dtype=float)
@@ -482,6 +492,7 @@ def test_confidence_checks_the_upper_bound_against_max_disparity(
         "student_accuracy",
         "student_" + metric,
         "student_" + metric + "_upper",
+        "student_weight",
         "selected",
     ]
     assert (search[metric + "_lower"] <= search[metric]).all()
