@@ -96,7 +96,9 @@ def students_of(seed, args):
 
     learner_class.distil = record_student
     classifier.BackdoorDebiasClassifier._dose_candidate = record_plan
-    model = search_for_bound(seed, METRIC, 0.9, args.estimator)
+    # single students (as recorded): the students checked are those of a
+    # blending fit, only the model kept may differ
+    model = search_for_bound(seed, METRIC, 0.9, args.estimator, blend=False)
     try:
         with threadpool_limits(1, "openmp"):
             warned = fit_warned(model, X, y, g)

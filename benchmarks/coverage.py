@@ -21,8 +21,8 @@ Run from the repository root, one torch thread per process:
 ``--estimator hgb`` studies DwB around scikit-learn's
 ``HistGradientBoostingClassifier`` (``estimator=``, default settings) instead
 of the network; its rows go to ``coverage_hgb.csv`` and ``.json``.
-``--blend-students`` fits with ``blend_students=True`` (rows in
-``coverage_blend.csv``, or ``coverage_hgb_blend.csv``).
+``--no-blend-students`` fits with ``blend_students=False`` (single students
+only; rows in ``coverage_no_blend.csv``, or ``coverage_hgb_no_blend.csv``).
 """
 
 import argparse
@@ -64,7 +64,7 @@ def population(seed, n_train, n_population, label_bias):
     )
 
 
-def search_for_bound(seed, metric, confidence, estimator="network", blend=False):
+def search_for_bound(seed, metric, confidence, estimator="network", blend=True):
     """The model of the study: the search for ``metric``'s bound, seeded."""
     return BackdoorDebiasClassifier(
         estimator=HistGradientBoostingClassifier() if estimator == "hgb" else None,
@@ -104,7 +104,7 @@ def fit_and_score(seed, metric, confidence, args):
         seed, args.n_train, args.n_population, args.label_bias
     )
     model = search_for_bound(
-        seed, metric, confidence, args.estimator, args.blend_students
+        seed, metric, confidence, args.estimator, not args.no_blend_students
     )
     start = time.perf_counter()
     warned = fit_warned(model, X, y, groups)
@@ -128,7 +128,7 @@ def fit_and_score(seed, metric, confidence, args):
         "fit_time_s": seconds,
         "n_train": args.n_train,
         "estimator": args.estimator,
-        "blend_students": args.blend_students,
+        "blend_students": not args.no_blend_students,
     }
 
 
@@ -186,16 +186,16 @@ def main(argv=None):
         help="the network, or HistGradientBoostingClassifier as estimator=",
     )
     parser.add_argument(
-        "--blend-students",
+        "--no-blend-students",
         action="store_true",
-        help="fit with blend_students=True (rows in coverage[_hgb]_blend.csv)",
+        help="fit with blend_students=False (rows in coverage[_hgb]_no_blend.csv)",
     )
     parser.add_argument("--output", default=None)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.output is None:
         name = "coverage" if args.estimator == "network" else "coverage_hgb"
-        name += "_blend" if args.blend_students else ""
+        name += "_no_blend" if args.no_blend_students else ""
         args.output = str(RESULTS / f"{name}.csv")
     confidences = [None if c == "None" else float(c) for c in args.confidence]
     output = Path(args.output)

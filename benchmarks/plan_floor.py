@@ -83,7 +83,9 @@ def floor_of(seed, args):
         return teachers, predictions
 
     kind.fit_dose_teachers = keep_teachers
-    model = search_for_bound(seed, METRIC, 0.9, args.estimator)
+    # single students (as recorded): the students checked are those of a
+    # blending fit, only the model kept may differ
+    model = search_for_bound(seed, METRIC, 0.9, args.estimator, blend=False)
     try:
         warned = fit_warned(model, X, y, g)
     finally:
