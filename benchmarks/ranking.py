@@ -49,20 +49,28 @@ BOUNDS = (
     ("demographic_parity_difference", 0.02),
 )
 SHORT = {"equalized_odds_difference": "EOD", "demographic_parity_difference": "DPD"}
+
+
+def _student(method):
+    """False for the row of a DwB run's teacher (``<setting>_teacher``); the
+    ``*_one_teacher`` settings (``cv=None``) are students."""
+    return not method.endswith("_teacher") or method.endswith("_one_teacher")
+
+
 #: The method each benchmark setting belongs to (first matching rule).
 METHODS = (
     # over HistGradientBoostingClassifier (and FairGBM): before the rules
     # their names would match too
     (
         "DwB-HGB",
-        lambda m: m.startswith("dwb_hgb_") and not m.endswith("_teacher"),
+        lambda m: m.startswith("dwb_hgb_") and _student(m),
     ),
     ("FairGBM", lambda m: m.startswith("fairgbm_")),
     ("EG-HGB", lambda m: m.startswith("eg_") and m.endswith("_hgb")),
     ("TO-HGB", lambda m: m.startswith("threshold_") and m.endswith("_hgb")),
     ("reweighing-HGB", lambda m: m == "reweighing_hgb"),
     ("HGB", lambda m: m == "hgb"),
-    ("DwB (network)", lambda m: m.startswith("dwb_") and not m.endswith("_teacher")),
+    ("DwB (network)", lambda m: m.startswith("dwb_") and _student(m)),
     ("reweighing (network)", lambda m: m.startswith("reweighing")),
     ("undersampling (network)", lambda m: m == "undersampling"),
     ("ExponentiatedGradient (LR)", lambda m: m.startswith("eg_") and m.endswith("_lr")),
