@@ -354,8 +354,8 @@ DWB_HGB = [
     "dwb_hgb_auto_eod_0.03",
     "dwb_hgb_auto_dpd_0.02",
     "dwb_hgb_auto_eod_0.03_confidence_none",
-    "dwb_hgb_auto_eod_0.05_blend",
-    "dwb_hgb_auto_eod_0.03_blend",
+    "dwb_hgb_auto_eod_0.05_no_blend",
+    "dwb_hgb_auto_eod_0.03_no_blend",
 ]
 
 
