@@ -440,7 +440,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     student_ : skorch.NeuralNetClassifier, scikit-learn classifier or StudentBlend
         The fitted student that makes predictions: the network, or with
         ``estimator`` a fitted clone of it (trained on class codes 0, 1, ...
-        standing for ``classes_``); with ``blend_students``, possibly a
+        standing for ``classes_``); after a search for a bound with
+        ``blend_students`` (the default), possibly a
         :class:`~sklearn_dwb.StudentBlend` of two such students. When no
         cell is stamped (e.g.
         ``trigger_strength=0``) the teacher has no backdoor and serves as the
