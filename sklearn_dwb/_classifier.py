@@ -1178,8 +1178,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
-        if isinstance(self.student_, StudentBlend):
-            return self.student_.predict_proba(X)
         return student_proba(self.student_, X, len(self.classes_))
 
     def predict_log_proba(self, X):
@@ -1199,8 +1197,6 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             Log-probability of each class in ``classes_``.
         """
         X = self._validate_predict_input(X)
-        if isinstance(self.student_, StudentBlend):
-            return self.student_.predict_log_proba(X)
         return student_log_proba(self.student_, X, len(self.classes_))
 
     def _validate_predict_input(self, X):

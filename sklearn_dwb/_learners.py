@@ -331,8 +331,11 @@ def proba_of(model, X, n_classes):
 
 
 def student_proba(student, X, n_classes):
-    """Class probabilities of one student (a skorch network or a scikit-learn
-    classifier), in float64, each row summing to 1."""
+    """Class probabilities of one student (a skorch network, a scikit-learn
+    classifier or a :class:`StudentBlend` of them), in float64, each row
+    summing to 1."""
+    if isinstance(student, StudentBlend):
+        return student.predict_proba(X)
     if isinstance(student, NeuralNet):
         proba = student.predict_proba(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -341,7 +344,10 @@ def student_proba(student, X, n_classes):
 
 def student_log_proba(student, X, n_classes):
     """Log-probabilities of one student: a network's from its logits with a
-    log-softmax in float64 (finite where a probability rounds to 0)."""
+    log-softmax in float64 (finite where a probability rounds to 0), a
+    blend's from its members'."""
+    if isinstance(student, StudentBlend):
+        return student.predict_log_proba(X)
     if isinstance(student, NeuralNet):
         logits = student.forward(X, device="cpu").to(torch.float64)
         return torch.log_softmax(logits, dim=1).numpy()
