@@ -19,8 +19,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from sklearn_dwb import BackdoorDebiasClassifier
-from sklearn_dwb._learners import EstimatorLearner, StudentBlend
+from sklearn_dwb import BackdoorDebiasClassifier, _learners
+from sklearn_dwb._dose import DOSE_GRID
+from sklearn_dwb._learners import EstimatorLearner, StudentBlend, proba_of
 from sklearn_dwb.datasets import make_biased_classification
 from sklearn_dwb.metrics import fairness_scorer
 from sklearn_dwb.model_selection import fair_refit
@@ -141,6 +142,38 @@ def test_auto_with_a_bound_keeps_it_on_held_out_scores(task):
     assert scores["demographic_parity_difference"] == pytest.approx(gap)
     assert len(clf.teacher_) == 5
     assert all(isinstance(t, HistGradientBoostingClassifier) for t in clf.teacher_)
+
+
+def test_boosted_dose_teachers_asked_by_bisection_answer_as_at_every_dose(
+    task, monkeypatch
+):
+    # a boosted teacher is asked at every 4th dose, then only where its
+    # answers differ: the plan search sees the codes of asking every row
+    # at every dose, for fewer rows asked
+    X, y, groups = task
+    asked = []
+
+    def counting(model, X_in, n_classes):
+        asked.append(len(X_in))
+        return proba_of(model, X_in, n_classes)
+
+    monkeypatch.setattr(_learners, "proba_of", counting)
+    fits = {}
+    for step in (1, _learners.BISECT_STEP):
+        monkeypatch.setattr(_learners, "BISECT_STEP", step)
+        asked.clear()
+        clf = _dwb(
+            _hgb(),
+            trigger_strength="auto",
+            auto_metric="equalized_odds_difference",
+            max_disparity=0.05,
+        ).fit(X, y, sensitive_features=groups)
+        fits[step] = clf, sum(asked)
+    (every, n_every), (bisected, n_bisected) = fits.values()
+    pd.testing.assert_frame_equal(every.plan_search_, bisected.plan_search_)
+    np.testing.assert_array_equal(every.predict_proba(X), bisected.predict_proba(X))
+    assert n_every >= len(DOSE_GRID) * len(X)
+    assert n_bisected < n_every - 0.2 * len(DOSE_GRID) * len(X)
 
 
 def test_auto_without_a_bound_scores_five_strengths(task):
