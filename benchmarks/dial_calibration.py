@@ -13,6 +13,13 @@ rows are split into 5 folds once (stratified by (group, class) cell). Then:
   k``, the fixed fits are repeated from k model seeds: their range is how
   far two fixed fits that differ only in their seed are apart.
 
+- the dial's students (``--students``): the same search made to distil
+  its first student at strength 0 (then 1) for every group, with no bound
+  to miss, so that student is kept; its scores are those the search's
+  check gives a student (on the training rows, whose labels it never
+  learned: ``held_out_scores_``). A plan's scores in ``plan_search_`` are
+  its fold teachers'; the student is the model a plan gives.
+
 The differences (dial minus fixed) go to
 ``benchmarks/results/dial_calibration.json``. Run from the repository root:
 
@@ -29,6 +36,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from run import _environment, _network, load_task  # benchmarks/ is first
@@ -36,6 +44,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from sklearn_dwb._disparity import disparity_from_rates, group_rates
+from sklearn_dwb._dose import DOSE_GRID, PlanSearch
 
 RESULTS = Path(__file__).parent / "results"
 METRIC = "equalized_odds_difference"
@@ -55,7 +64,35 @@ def _model(seed, estimator, **params):
     return _network(seed, **params)
 
 
-def calibration(task, seed, estimator="network", fixed_seeds=1):
+def dial_student(X, y, folds, seed, estimator, strength):
+    """Accuracy and disparity of the dial's student at ``strength`` for every
+    group, as the search's check scores it: the search's first plan is
+    replaced by that one (every plan is still scored), and with
+    ``max_disparity=1`` its student passes the check and is kept."""
+    index = int(np.flatnonzero(np.isclose(DOSE_GRID, strength))[0])
+    run = PlanSearch.run
+
+    def forced(search, n_groups, max_disparity, exclude=()):
+        run(search, n_groups, max_disparity, exclude)
+        return (index,) * n_groups
+
+    with mock.patch.object(PlanSearch, "run", forced), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = _model(
+            seed,
+            estimator,
+            trigger_strength="auto",
+            auto_metric=METRIC,
+            max_disparity=1.0,
+            cv=folds,
+        ).fit(X, y)
+    assert np.allclose(model.trigger_strength_, strength)
+    scores = model.held_out_scores_
+    assert scores["scored"].startswith("student on the training rows")
+    return {name: float(scores[name]) for name in ("accuracy", METRIC)}
+
+
+def calibration(task, seed, estimator="network", fixed_seeds=1, students=False):
     import torch
 
     torch.set_num_threads(1)
@@ -86,6 +123,9 @@ def calibration(task, seed, estimator="network", fixed_seeds=1):
     }
     for strength in (0.0, 1.0):
         at = search[(search[strength_columns] == strength).all(axis=1)].iloc[0]
+        student = (
+            dial_student(X, y, folds, seed, estimator, strength) if students else None
+        )
         fixed = []
         for model_seed in range(seed, seed + fixed_seeds):
             held_out = np.empty(len(y), dtype=object)
@@ -102,6 +142,11 @@ def calibration(task, seed, estimator="network", fixed_seeds=1):
             row[f"dial_{strength:g}_{name}"] = float(at[name])
             row[f"fixed_{strength:g}_{name}"] = values[0]
             row[f"difference_{strength:g}_{name}"] = float(at[name]) - values[0]
+            if student is not None:
+                row[f"dial_student_{strength:g}_{name}"] = student[name]
+                row[f"student_difference_{strength:g}_{name}"] = (
+                    student[name] - values[0]
+                )
             if fixed_seeds > 1:
                 # the same fixed fits, trained from other seeds: how far two
                 # fixed fits are apart, and the dial from their mean
@@ -110,6 +155,10 @@ def calibration(task, seed, estimator="network", fixed_seeds=1):
                 row[f"difference_to_mean_{strength:g}_{name}"] = float(
                     at[name]
                 ) - float(np.mean(values))
+                if student is not None:
+                    row[f"student_difference_to_mean_{strength:g}_{name}"] = student[
+                        name
+                    ] - float(np.mean(values))
     print(json.dumps(row), flush=True)
     return row
 
@@ -126,10 +175,16 @@ def main(argv=None):
         help="fixed fits per strength, from that many model seeds (their "
         "spread is the noise of training a model)",
     )
+    parser.add_argument(
+        "--students",
+        action="store_true",
+        help="also score the dial's student at each strength, as the "
+        "search's check does",
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     rows = [
-        calibration(task, seed, args.estimator, args.fixed_seeds)
+        calibration(task, seed, args.estimator, args.fixed_seeds, args.students)
         for task in args.tasks
         for seed in range(args.seeds)
     ]
