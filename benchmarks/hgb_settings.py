@@ -1,0 +1,122 @@
+"""Is FairGBM's lead on Adult the base booster's? Plain gradient boosting and
+DwB around it under three settings of ``HistGradientBoostingClassifier``.
+
+The benchmark's gradient-boosting rows (plain, DwB, reweighing, fairlearn)
+use ``HistGradientBoostingClassifier()`` with its defaults: at most 100
+iterations, stopped early on a tenth of the rows held out (scikit-learn
+turns early stopping on above 10,000 rows). FairGBM's rows grow 200 trees
+on every row. For each task and seed (``benchmarks/run.py``'s splits, via
+its ``load_task``), in one process with one OpenMP thread, this fits
+
+- the plain model and DwB at the fixed strength 0.5 (``estimator=``),
+- with the defaults, with ``early_stopping=False`` (100 iterations on every
+  row) and with ``early_stopping=False, max_iter=200``,
+
+and writes the test accuracy, EOD and fit time of each, with the means over
+the seeds, to ``benchmarks/results/hgb_settings.json``. Run from the
+repository root:
+
+    OMP_NUM_THREADS=1 SKLEARN_DWB_DATA=../shared/datasets \\
+        python benchmarks/hgb_settings.py --tasks adult-sex adult-race --seeds 5
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from run import _environment, evaluate, load_task  # benchmarks/ on sys.path
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+from sklearn_dwb import BackdoorDebiasClassifier
+
+SETTINGS = {
+    "defaults": {},
+    "no early stopping": {"early_stopping": False},
+    "no early stopping, 200 iterations": {"early_stopping": False, "max_iter": 200},
+}
+
+
+def _model(setting, dwb, seed):
+    estimator = HistGradientBoostingClassifier(random_state=seed, **SETTINGS[setting])
+    if not dwb:
+        return estimator
+    return BackdoorDebiasClassifier(
+        estimator=estimator,
+        sensitive_columns=[-1],  # load_task puts the group indicator last
+        trigger_strength=0.5,
+        random_state=seed,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["adult-sex", "adult-race"])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--output",
+        default=str(Path(__file__).parent / "results" / "hgb_settings.json"),
+    )
+    args = parser.parse_args(argv)
+    runs = []
+    with threadpool_limits(limits=1, user_api="openmp"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for task in args.tasks:
+            for seed in range(args.seeds):
+                X, X_test, y, y_test, _, groups_test = load_task(task, seed)
+                for setting in SETTINGS:
+                    for dwb in (False, True):
+                        model = _model(setting, dwb, seed)
+                        start = time.perf_counter()
+                        model.fit(X, y)
+                        seconds = time.perf_counter() - start
+                        scores = evaluate(y_test, model.predict(X_test), groups_test)
+                        runs.append(
+                            {
+                                "task": task,
+                                "seed": seed,
+                                "setting": setting,
+                                "model": "DwB, strength 0.5" if dwb else "plain",
+                                "accuracy": scores["accuracy"],
+                                "equalized_odds_difference": scores[
+                                    "equalized_odds_difference"
+                                ],
+                                "fit_time_s": seconds,
+                            }
+                        )
+                        print(json.dumps(runs[-1]), flush=True)
+    means = {}
+    for run in runs:
+        key = f"{run['task']} | {run['setting']} | {run['model']}"
+        means.setdefault(key, []).append(
+            [run["accuracy"], run["equalized_odds_difference"], run["fit_time_s"]]
+        )
+    summary = {
+        key: dict(
+            zip(
+                ("accuracy", "equalized_odds_difference", "fit_time_s"),
+                np.mean(values, axis=0).round(4).tolist(),
+                strict=True,
+            )
+        )
+        for key, values in means.items()
+    }
+    for key, value in summary.items():
+        print(key, value)
+    report = {
+        "command": "python benchmarks/hgb_settings.py --tasks "
+        + " ".join(args.tasks)
+        + f" --seeds {args.seeds}",
+        "environment": _environment() + "; 1 OpenMP thread",
+        "means": summary,
+        "runs": runs,
+    }
+    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
+    print("written:", args.output)
+
+
+if __name__ == "__main__":
+    main()
