@@ -530,16 +530,25 @@ class EstimatorLearner:
         at every dose.
         """
         n_doses, rows = len(DOSE_GRID), np.arange(len(plan.group_codes))
+
+        def answers(j, rows):
+            if len(rows) < len(plan.group_codes):
+                X_rows, plan_rows = take_rows(X, rows), plan.rows(rows)
+            else:
+                X_rows, plan_rows = X, plan
+            doses = np.full(len(rows), DOSE_GRID[j], dtype=np.float32)
+            columns = dose_columns(plan_rows, doses, 0.0).numpy()
+            return proba_of(teacher, append_columns(X_rows, columns), self.n_classes)
+
+        if not isinstance(teacher, _BOOSTED_TREES):
+            return np.stack([answers(j, rows).argmax(axis=1) for j in range(n_doses)])
+
         proba = np.empty((n_doses, len(rows), self.n_classes))
 
         def ask(j, rows):
-            doses = np.full(len(rows), DOSE_GRID[j], dtype=np.float32)
-            columns = dose_columns(plan.rows(rows), doses, 0.0).numpy()
-            X_in = append_columns(take_rows(X, rows), columns)
-            proba[j, rows] = proba_of(teacher, X_in, self.n_classes)
+            proba[j, rows] = answers(j, rows)
 
-        step = BISECT_STEP if isinstance(teacher, _BOOSTED_TREES) else 1
-        ends = sorted({*range(0, n_doses, step), n_doses - 1})
+        ends = sorted({*range(0, n_doses, BISECT_STEP), n_doses - 1})
         for j in ends:
             ask(j, rows)
         intervals = [(a, b, rows) for a, b in itertools.pairwise(ends)]
