@@ -144,13 +144,31 @@ def test_auto_with_a_bound_keeps_it_on_held_out_scores(task):
     assert all(isinstance(t, HistGradientBoostingClassifier) for t in clf.teacher_)
 
 
+def _categorical_frame():
+    """The synthetic task as a frame of pandas categoricals and numbers."""
+    X, y, groups = make_biased_classification(
+        n_samples=2000, label_bias=0.5, as_frame=True, random_state=0
+    )
+    X = X.drop(columns="group").assign(
+        sex=pd.Categorical(np.where(groups == 1, "male", "female")),
+        colour=pd.Categorical(np.resize(["red", "green", "blue"], len(groups))),
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("frame", [False, True], ids=["array", "categorical frame"])
 def test_boosted_dose_teachers_asked_by_bisection_answer_as_at_every_dose(
-    task, monkeypatch
+    task, frame, monkeypatch
 ):
     # a boosted teacher is asked at every 4th dose, then only where its
     # answers differ: the plan search sees the codes of asking every row
     # at every dose, for fewer rows asked
     X, y, groups = task
+    estimator, fit_params = _hgb(), {"sensitive_features": groups}
+    if frame:  # the rows asked are taken from the frame, categoricals kept
+        X, y = _categorical_frame()
+        estimator = _hgb(categorical_features="from_dtype")
+        fit_params = {}
     asked = []
 
     def counting(model, X_in, n_classes):
@@ -163,11 +181,12 @@ def test_boosted_dose_teachers_asked_by_bisection_answer_as_at_every_dose(
         monkeypatch.setattr(_learners, "BISECT_STEP", step)
         asked.clear()
         clf = _dwb(
-            _hgb(),
+            estimator,
+            sensitive_columns=None if fit_params else "sex",
             trigger_strength="auto",
             auto_metric="equalized_odds_difference",
             max_disparity=0.05,
-        ).fit(X, y, sensitive_features=groups)
+        ).fit(X, y, **fit_params)
         fits[step] = clf, sum(asked)
     (every, n_every), (bisected, n_bisected) = fits.values()
     pd.testing.assert_frame_equal(every.plan_search_, bisected.plan_search_)
@@ -187,13 +206,7 @@ def test_auto_without_a_bound_scores_five_strengths(task):
 
 # --------------------------------------------------------------- inputs
 def test_categorical_frame_reaches_boosting_without_an_encoder():
-    X, y, groups = make_biased_classification(
-        n_samples=2000, label_bias=0.5, as_frame=True, random_state=0
-    )
-    X = X.drop(columns="group").assign(
-        sex=pd.Categorical(np.where(groups == 1, "male", "female")),
-        colour=pd.Categorical(np.resize(["red", "green", "blue"], len(groups))),
-    )
+    X, y = _categorical_frame()
     before = X.copy()
     clf = _dwb(_hgb(categorical_features="from_dtype"), sensitive_columns="sex").fit(
         X, y
