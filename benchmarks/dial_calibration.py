@@ -139,26 +139,24 @@ def calibration(task, seed, estimator="network", fixed_seeds=1, students=False):
             fixed.append(scores(y_codes, y_pred, group_codes, len(labels)))
         for name in ("accuracy", METRIC):
             values = [f[name] for f in fixed]
-            row[f"dial_{strength:g}_{name}"] = float(at[name])
             row[f"fixed_{strength:g}_{name}"] = values[0]
-            row[f"difference_{strength:g}_{name}"] = float(at[name]) - values[0]
-            if student is not None:
-                row[f"dial_student_{strength:g}_{name}"] = student[name]
-                row[f"student_difference_{strength:g}_{name}"] = (
-                    student[name] - values[0]
-                )
             if fixed_seeds > 1:
                 # the same fixed fits, trained from other seeds: how far two
-                # fixed fits are apart, and the dial from their mean
+                # fixed fits are apart
                 row[f"fixed_{strength:g}_{name}_seeds"] = values
                 row[f"fixed_{strength:g}_{name}_range"] = max(values) - min(values)
-                row[f"difference_to_mean_{strength:g}_{name}"] = float(
-                    at[name]
-                ) - float(np.mean(values))
-                if student is not None:
-                    row[f"student_difference_to_mean_{strength:g}_{name}"] = student[
-                        name
-                    ] - float(np.mean(values))
+            # the dial's plan, and its student: each minus the first fixed
+            # fit and, with more seeds, minus their mean
+            dial = {"": float(at[name])}
+            if student is not None:
+                dial["student_"] = student[name]
+            for prefix, value in dial.items():
+                row[f"dial_{prefix}{strength:g}_{name}"] = value
+                row[f"{prefix}difference_{strength:g}_{name}"] = value - values[0]
+                if fixed_seeds > 1:
+                    row[f"{prefix}difference_to_mean_{strength:g}_{name}"] = (
+                        value - float(np.mean(values))
+                    )
     print(json.dumps(row), flush=True)
     return row
 

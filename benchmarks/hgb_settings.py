@@ -26,7 +26,7 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 from run import _environment, evaluate, load_task  # benchmarks/ on sys.path
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
@@ -88,22 +88,14 @@ def main(argv=None):
                             }
                         )
                         print(json.dumps(runs[-1]), flush=True)
-    means = {}
-    for run in runs:
-        key = f"{run['task']} | {run['setting']} | {run['model']}"
-        means.setdefault(key, []).append(
-            [run["accuracy"], run["equalized_odds_difference"], run["fit_time_s"]]
-        )
-    summary = {
-        key: dict(
-            zip(
-                ("accuracy", "equalized_odds_difference", "fit_time_s"),
-                np.mean(values, axis=0).round(4).tolist(),
-                strict=True,
-            )
-        )
-        for key, values in means.items()
-    }
+    columns = ["accuracy", "equalized_odds_difference", "fit_time_s"]
+    means = (
+        pd.DataFrame(runs)
+        .groupby(["task", "setting", "model"], sort=False)[columns]
+        .mean()
+        .round(4)
+    )
+    summary = {" | ".join(key): value for key, value in means.to_dict("index").items()}
     for key, value in summary.items():
         print(key, value)
     report = {

@@ -544,13 +544,9 @@ class EstimatorLearner:
             return np.stack([answers(j, rows).argmax(axis=1) for j in range(n_doses)])
 
         proba = np.empty((n_doses, len(rows), self.n_classes))
-
-        def ask(j, rows):
-            proba[j, rows] = answers(j, rows)
-
         ends = sorted({*range(0, n_doses, BISECT_STEP), n_doses - 1})
         for j in ends:
-            ask(j, rows)
+            proba[j] = answers(j, rows)
         intervals = [(a, b, rows) for a, b in itertools.pairwise(ends)]
         while intervals:
             a, b, rows = intervals.pop()
@@ -560,7 +556,7 @@ class EstimatorLearner:
             proba[a + 1 : b, rows[~differ]] = proba[a, rows[~differ]]
             rows, middle = rows[differ], (a + b) // 2
             if len(rows):
-                ask(middle, rows)
+                proba[middle, rows] = answers(middle, rows)
                 intervals += [(a, middle, rows), (middle, b, rows)]
         return proba.argmax(axis=2)
 
