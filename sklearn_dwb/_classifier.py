@@ -392,7 +392,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     trigger_strength_ : float or pandas.Series
         The strength used: ``trigger_strength``, the one chosen by
         ``"auto"``, or with ``max_disparity`` the chosen strength of each
-        group (a Series indexed by group).
+        group (a Series indexed by group). The latter are strengths of the
+        search's dose teachers: a fixed-strength fit at them is another
+        model, with other disparities (see the model-selection guide).
     plan_search_ : pandas.DataFrame
         With ``trigger_strength="auto"``: one row per evaluated plan, with
         each group's strength (columns ``strength[<group>]``), the teacher's
