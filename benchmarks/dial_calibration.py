@@ -64,6 +64,21 @@ def _model(seed, estimator, **params):
     return _network(seed, **params)
 
 
+def _dial(X, y, folds, seed, estimator, max_disparity):
+    """The search for ``max_disparity`` on the given folds, fitted (its
+    warnings silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _model(
+            seed,
+            estimator,
+            trigger_strength="auto",
+            auto_metric=METRIC,
+            max_disparity=max_disparity,
+            cv=folds,
+        ).fit(X, y)
+
+
 def dial_student(X, y, folds, seed, estimator, strength):
     """Accuracy and disparity of the dial's student at ``strength`` for every
     group, as the search's check scores it: the search's first plan is
@@ -76,16 +91,8 @@ def dial_student(X, y, folds, seed, estimator, strength):
         run(search, n_groups, max_disparity, exclude)
         return (index,) * n_groups
 
-    with mock.patch.object(PlanSearch, "run", forced), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        model = _model(
-            seed,
-            estimator,
-            trigger_strength="auto",
-            auto_metric=METRIC,
-            max_disparity=1.0,
-            cv=folds,
-        ).fit(X, y)
+    with mock.patch.object(PlanSearch, "run", forced):
+        model = _dial(X, y, folds, seed, estimator, max_disparity=1.0)
     assert np.allclose(model.trigger_strength_, strength)
     scores = model.held_out_scores_
     assert scores["scored"].startswith("student on the training rows")
@@ -102,16 +109,7 @@ def calibration(task, seed, estimator="network", fixed_seeds=1, students=False):
     cells = group_codes * 2 + y_codes
     folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(X, cells))
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        dial = _model(
-            seed,
-            estimator,
-            trigger_strength="auto",
-            auto_metric=METRIC,
-            max_disparity=0.03,
-            cv=folds,
-        ).fit(X, y)
+    dial = _dial(X, y, folds, seed, estimator, max_disparity=0.03)
     dial_seconds = time.perf_counter() - start
     search = dial.plan_search_
     strength_columns = [c for c in search.columns if c.startswith("strength[")]
