@@ -248,6 +248,15 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         With ``cv=None`` or ``distill_weight < 1`` the student has seen the
         labels, and only the plans' scores are checked. Ignored unless
         ``trigger_strength="auto"``.
+    max_accuracy_loss : float in [0, 1] or None, default=0.05
+        With ``trigger_strength="auto"`` and ``max_disparity``: the most
+        accuracy the search for a bound may give up for it, against the plain
+        plan (strength 0 for every group) of the same teachers. A plan or a
+        checked student whose accuracy is lower by more is not kept while
+        any model within the loss is found, whatever its disparity: a
+        near-constant model meets every bound. When only such plans meet
+        the bound, the least disparate plan within the loss is kept, with a
+        warning that gives what the bound would cost. None: no floor.
     confidence : float in [0.5, 1) or None, default=0.9
         With ``trigger_strength="auto"`` and ``max_disparity``: check the
         bound against upper ``confidence`` bounds instead of point
@@ -493,6 +502,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "auto_metric": [StrOptions(set(DISPARITY_METRICS))],
         "auto_tolerance": [Interval(Real, 0, 1, closed="both")],
         "max_disparity": [None, Interval(Real, 0, None, closed="left")],
+        "max_accuracy_loss": [None, Interval(Real, 0, 1, closed="both")],
         "confidence": [None, Interval(Real, 0.5, 1, closed="left")],
         "blend_students": ["boolean"],
         "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable
@@ -531,6 +541,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         auto_metric="demographic_parity_difference",
         auto_tolerance=0.01,
         max_disparity=None,
+        max_accuracy_loss=0.05,
         confidence=0.9,
         blend_students=True,
         cv=5,
@@ -564,6 +575,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.auto_metric = auto_metric
         self.auto_tolerance = auto_tolerance
         self.max_disparity = max_disparity
+        self.max_accuracy_loss = max_accuracy_loss
         self.confidence = confidence
         self.blend_students = blend_students
         self.cv = cv
@@ -923,6 +935,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             fold_codes=fold_codes,
             confidence=self.confidence,
             grid=DOSE_GRID,
+            max_accuracy_loss=self.max_accuracy_loss,
         )
         check = len(folds) > 1 and self.distill_weight == 1
         best = search.run(plan.n_groups, self.max_disparity)
@@ -945,7 +958,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             y_pred = learner.predict_codes(student, data.X)
             score, rates = search.score_model(y_pred)
             tried[best] = (candidate, student, score)
-            within = search.checked_value(score) <= self.max_disparity
+            within = search.meets(score, self.max_disparity)
             if within or len(tried) == _MAX_STUDENTS:
                 break
             search.recalibrate(best, rates)

@@ -379,6 +379,13 @@ class PlanSearch:
     their number (:func:`~sklearn_dwb._disparity.spread_bounds`). The search
     then keeps the most accurate plan whose upper bound on the disparity is
     within ``max_disparity``.
+
+    With ``max_accuracy_loss``, a plan or model whose accuracy is more than
+    that below the plain plan's (strength 0 for every group, the grid value
+    nearest 0) is out of the search: it ranks below every plan within the
+    loss, whatever its disparity (a constant model meets every bound). The
+    two accuracies are compared as estimates: both are scored on the same
+    rows, so their difference is known far better than either.
     """
 
     def __init__(
@@ -394,6 +401,7 @@ class PlanSearch:
         fold_codes=None,
         confidence=None,
         grid=None,
+        max_accuracy_loss=None,
     ):
         self.metric = metric
         # ties between plans go to the strengths nearest 0 (the grid's
@@ -434,6 +442,19 @@ class PlanSearch:
         self.offset = 0.0
         self.scores = {}  # plan -> PlanScore
         self.held_out_scores = None  # the teachers' scores, kept at recalibration
+        self.n_groups = n_groups
+        self.max_accuracy_loss = max_accuracy_loss
+        # accuracy below which a plan or model is out (see the docstring);
+        # a recalibration shifts rates, never accuracies, so it holds
+        self.accuracy_floor = -np.inf
+        if max_accuracy_loss is not None:
+            plain = self.score(self.plain_plan).accuracy
+            self.accuracy_floor = plain - max_accuracy_loss
+
+    @property
+    def plain_plan(self):
+        """The plan of strength 0 for every group (the grid value nearest 0)."""
+        return (int(np.argmin(np.abs(self.grid))),) * self.n_groups
 
     def score(self, plan):
         if plan not in self.scores:
@@ -568,11 +589,18 @@ class PlanSearch:
 
     def rank_of(self, score, max_disparity):
         """Order of scores for the bound (greater is better): within it, by
-        accuracy then smaller disparity; outside, by smaller disparity."""
+        accuracy then smaller disparity; outside, by smaller disparity; below
+        the accuracy floor (``max_accuracy_loss``), last, by accuracy."""
         accuracy, disparity = score.accuracy, self.checked_value(score)
+        if accuracy < self.accuracy_floor:
+            return (0, accuracy, -disparity)
         if disparity <= max_disparity:
-            return (1, accuracy, -disparity)
-        return (0, -disparity, accuracy)
+            return (2, accuracy, -disparity)
+        return (1, -disparity, accuracy)
+
+    def meets(self, score, max_disparity):
+        """Whether a score is within the bound and the accuracy floor."""
+        return self.rank_of(score, max_disparity)[0] == 2
 
     def best(self, max_disparity, exclude=()):
         """The most accurate plan within the bound (ties: the smaller
@@ -682,12 +710,16 @@ def warn_if_out_of_bound(
     longer="max_epochs, n_iter_no_change",
     blended=None,
 ):
-    """Warn when the chosen plan is not within the bound: none was, and the
-    least disparate one found (by the checked value) is used; ``longer``
-    names the parameters that train the models longer, ``blended`` the
-    weight of the plan's student where it is kept blended with another."""
+    """Warn when the model kept is not within the bound (none was, and the
+    least disparate one found by the checked value is used), or is more than
+    ``max_accuracy_loss`` below the plain plan's accuracy (none within the
+    loss was found); ``strengths`` are the kept plan's per group,
+    ``longer`` names the parameters that train the models longer,
+    ``blended`` the weight of the plan's student where it is kept blended
+    with another."""
     disparity = search.checked_value(score)
-    if disparity <= max_disparity:
+    below_floor = score.accuracy < search.accuracy_floor
+    if disparity <= max_disparity and not below_floor:
         return
     if student:
         where = "for the student on the training rows (whose labels it never saw)"
@@ -700,6 +732,31 @@ def warn_if_out_of_bound(
     if search.confidence is not None:
         value = f"upper {search.confidence:g}-confidence bound"
         fix = ", lower confidence, or fit on more rows (a narrower interval)"
+    chosen = _kept_plan_text(strengths, blended)
+    plain = search.score(search.plain_plan).accuracy
+    if below_floor:
+        warn_caller(
+            f"No model found {where} is within max_accuracy_loss="
+            f"{search.max_accuracy_loss:g} of the plain plan's accuracy "
+            f"({plain:.4f}, strength 0 for every group): the most accurate, "
+            f"at accuracy {score.accuracy:.4f} and {search.metric} "
+            f"{disparity:.4f} (the {value}), is used ({chosen}). Raise "
+            f"max_accuracy_loss, or train longer ({longer}).",
+        )
+        return
+    warn_caller(
+        f"No plan reaches {search.metric} <= {max_disparity} {where} "
+        f"(checked: the {value}); the plan with "
+        f"the smallest {value} found, {disparity:.4f} at accuracy "
+        f"{score.accuracy:.4f}, is used ({chosen}). "
+        f"{_cost_of_bound_text(search, max_disparity, plain)}"
+        f"Raise max_disparity{fix}, or train longer ({longer}): one strength "
+        "per group moves base rates and cannot close every gap.",
+    )
+
+
+def _kept_plan_text(strengths, blended):
+    """The kept plan's strengths, the first five groups named."""
     shown = list(strengths.items())
     chosen = ", ".join(f"{name}={strength:g}" for name, strength in shown[:5])
     if len(shown) > 5:
@@ -709,11 +766,22 @@ def warn_if_out_of_bound(
         chosen += (
             f"; its student blended with another at weight {blended:g}: see student_"
         )
-    warn_caller(
-        f"No plan reaches {search.metric} <= {max_disparity} {where} "
-        f"(checked: the {value}); the plan with the smallest {value} found, "
-        f"{disparity:.4f} at accuracy {score.accuracy:.4f}, is used ({chosen}). "
-        f"Raise max_disparity{fix}, or "
-        f"train longer ({longer}): one strength per group "
-        "moves base rates and cannot close every gap.",
+    return chosen
+
+
+def _cost_of_bound_text(search, max_disparity, plain):
+    """What the bound would cost, when only plans below the accuracy floor
+    meet it by the teachers' scores."""
+    scores = search.held_out_scores or search.scores
+    within = [
+        s.accuracy for s in scores.values() if search.checked_value(s) <= max_disparity
+    ]
+    if not within or max(within) >= search.accuracy_floor:
+        return ""
+    best = max(within)
+    return (
+        f"The bound costs {plain - best:.2f} of accuracy: the most accurate "
+        f"plan within it scores {best:.4f} against the plain plan's "
+        f"{plain:.4f} (strength 0 for every group); raise max_accuracy_loss "
+        "to keep the bound at that cost. "
     )

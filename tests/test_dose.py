@@ -30,6 +30,7 @@ from sklearn_dwb._dose import (
     dose_input,
     make_dose_plan,
     stamped_at,
+    warn_if_out_of_bound,
 )
 from sklearn_dwb._learners import StudentBlend
 from sklearn_dwb._trigger import plan_stamps
@@ -289,6 +290,87 @@ def test_auto_warns_when_no_plan_reaches_the_bound(biased_task, fast_params):
     students = search["student_equalized_odds_difference"].dropna()
     assert len(students) == 3
     assert chosen["student_equalized_odds_difference"] == students.min()
+
+
+# ---------------------------------------------------------- accuracy floor
+def _collapse_search(max_accuracy_loss):
+    """A three-dose search built by hand (grid -1, 0, 1; 400 rows a group,
+    half positive): at dose -1 a group is predicted all negative (a
+    constant model, rates 0); at doses 0 and 1 group 0 is predicted
+    exactly, group 1 with a false-positive rate of 0.2 at dose 0 and 0.08 at
+    dose 1. Only the constant plan (-1, -1) meets equalized odds <= 0.05."""
+    y = np.tile([0, 1], 400)
+    groups = np.repeat([0, 1], 400)
+    negatives_1 = np.flatnonzero((groups == 1) & (y == 0))
+    predictions = np.stack([np.zeros(800, int), y.copy(), y.copy()])
+    predictions[1, negatives_1[:40]] = 1  # FPR 40 / 200
+    predictions[2, negatives_1[:16]] = 1  # FPR 16 / 200
+    return PlanSearch(
+        predictions,
+        y,
+        groups,
+        np.ones(800),
+        n_groups=2,
+        n_classes=2,
+        metric="equalized_odds_difference",
+        grid=[-1.0, 0.0, 1.0],
+        max_accuracy_loss=max_accuracy_loss,
+    )
+
+
+def test_without_an_accuracy_floor_a_constant_plan_meets_the_bound():
+    search = _collapse_search(None)
+    best = search.run(2, 0.05)
+    assert best == (0, 0)
+    assert search.score(best)[:2] == pytest.approx((0.5, 0.0))
+    assert search.plain_plan == (1, 1)
+    assert search.score(search.plain_plan)[:2] == pytest.approx((0.95, 0.2))
+
+
+def test_accuracy_floor_keeps_the_least_disparate_plan_within_the_loss():
+    search = _collapse_search(0.05)
+    assert search.accuracy_floor == pytest.approx(0.90)
+    # the constant plan is out; no plan within the loss meets the bound, so
+    # the least disparate within it is kept (ties: strengths nearest 0)
+    best = search.run(2, 0.05)
+    assert best == (1, 2)
+    assert search.score(best)[:2] == pytest.approx((0.98, 0.08))
+    assert not search.meets(search.score((0, 0)), 0.05)
+    assert not search.meets(search.score(best), 0.05)
+    assert search.meets(search.score(best), 0.1)
+    # a model below the floor ranks below every model within it
+    low = search.rank_of(search.score((0, 0)), 0.05)
+    assert low < search.rank_of(search.score((1, 1)), 0.05)
+    with pytest.warns(UserWarning) as caught:
+        warn_if_out_of_bound(
+            search, search.score(best), {"a": 0.0, "b": 1.0}, 0.05, student=False
+        )
+    message = str(caught[0].message)
+    assert "0.0800 at accuracy 0.9800, is used (a=0, b=1)" in message
+    assert (
+        "The bound costs 0.45 of accuracy: the most accurate plan within it "
+        "scores 0.5000 against the plain plan's 0.9500" in message
+    )
+    assert "raise max_accuracy_loss" in message
+
+
+def test_a_model_below_the_accuracy_floor_is_kept_only_with_a_warning():
+    search = _collapse_search(0.05)
+    with pytest.warns(
+        UserWarning,
+        match=r"No model found .* is within "
+        r"max_accuracy_loss=0.05 of the plain plan's accuracy "
+        r"\(0.9500, strength 0 for every group\)",
+    ):
+        warn_if_out_of_bound(
+            search, search.score((0, 0)), {"a": -1.0, "b": -1.0}, 0.05, student=True
+        )
+    # within the floor and the bound: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_out_of_bound(
+            search, search.score((1, 2)), {"a": 0.0, "b": 1.0}, 0.1, student=True
+        )
 
 
 # ------------------------------------------------------------ cross-fitting

@@ -2,6 +2,7 @@
 trigger or dose columns, the student the teacher's soft labels."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -421,3 +422,34 @@ def test_blend_of_boosted_students_is_checked_and_ranked_as_a_student(task):
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     again = clone(clf).fit(X, y, sensitive_features=groups)
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("loss", [0.0, 0.05])
+def test_kept_model_is_within_the_accuracy_loss_or_says_so(task, loss):
+    """Whatever plans and students the search goes through, the kept model's
+    checked accuracy is within max_accuracy_loss of the plain plan's (the
+    teachers' held-out accuracy at strength 0), or a warning says none
+    within it was found."""
+    X, y, groups = task
+    clf = _dwb(
+        _hgb(),
+        trigger_strength="auto",
+        auto_metric="demographic_parity_difference",
+        max_disparity=0.01,
+        max_accuracy_loss=loss,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y, sensitive_features=groups)
+    messages = [str(w.message) for w in caught]
+    search = clf.plan_search_
+    strengths = search.filter(like="strength[")
+    plain = search.loc[(strengths == 0).all(axis=1), "accuracy"].iloc[0]
+    kept = clf.held_out_scores_["accuracy"]
+    assert kept == pytest.approx(np.mean(clf.predict(X) == y))
+    if kept < plain - loss:
+        assert any(f"max_accuracy_loss={loss:g}" in m for m in messages)
+    # no student is kept below the floor while one within it was checked
+    checked = search["student_accuracy"].dropna()
+    if (checked >= plain - loss).any():
+        assert kept >= plain - loss
