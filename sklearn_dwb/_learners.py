@@ -83,6 +83,10 @@ MIN_COPY_SHARE = 1e-3
 #: first, then between them by bisection where its answers differ
 #: (:meth:`EstimatorLearner._grid_codes`).
 BISECT_STEP = 4
+#: A soft label is decisive when one class has at least this probability:
+#: on those rows a student must agree with its soft labels more often than
+#: a constant model (:func:`check_student_follows`).
+DECISIVE_SHARE = 0.6
 #: Teachers whose answers at two doses, when equal, hold between them.
 _BOOSTED_TREES = (HistGradientBoostingClassifier,)
 
@@ -284,9 +288,9 @@ def check_wrapped_estimator(estimator):
     if not hasattr(estimator, "predict_proba"):
         raise ValueError(
             f"estimator={name}(...) has no predict_proba, which DwB needs for "
-            "the teacher's soft labels. Use a classifier with predict_proba "
-            "(e.g. SVC(probability=True)), or wrap it in "
-            "sklearn.calibration.CalibratedClassifierCV."
+            "the teacher's soft labels. Use a classifier with predict_proba, "
+            "or wrap it in sklearn.calibration.CalibratedClassifierCV (e.g. "
+            "CalibratedClassifierCV(SVC(), ensemble=False))."
         )
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     if final is not None and final != "passthrough":
@@ -300,6 +304,35 @@ def check_wrapped_estimator(estimator):
                 "HistGradientBoostingClassifier, LogisticRegression, "
                 "RandomForestClassifier)."
             )
+
+
+def check_student_follows(estimator, predicted, target, weight):
+    """Refuse a student that predicts the class its soft labels favour less
+    often than a constant model would, on the rows whose soft label is
+    decisive (:data:`DECISIVE_SHARE`): its fit did not learn from the
+    weighted copies that carry the teacher's probabilities."""
+    decisive = target.max(axis=1) >= DECISIVE_SHARE
+    weight = weight[decisive]
+    if weight.sum() <= 0:
+        return
+    wanted = target[decisive].argmax(axis=1)
+    agreement = np.average(predicted[decisive] == wanted, weights=weight)
+    constant = np.bincount(wanted, weight).max() / weight.sum()
+    if agreement >= constant:
+        return
+    name = type(estimator).__name__
+    raise ValueError(
+        f"The student, a clone of estimator={name}(...), predicts the class "
+        f"its soft labels favour on {agreement:.0%} of the training rows, "
+        f"fewer than a constant model would ({constant:.0%}): it did not "
+        "learn from the weighted copies of rows that carry the teacher's "
+        "probabilities (SVC(probability=True), for one, calibrates by an "
+        "internal cross-validation that ignores sample_weight). Wrap the "
+        "classifier in sklearn.calibration.CalibratedClassifierCV, e.g. "
+        "CalibratedClassifierCV(SVC(), ensemble=False), or use one whose fit "
+        "weighs rows throughout (HistGradientBoostingClassifier, "
+        "LogisticRegression)."
+    )
 
 
 def seeded_clone(estimator, seed):
@@ -572,9 +605,15 @@ class EstimatorLearner:
         # the copies, class by class: class code and position of each
         codes, positions = np.nonzero(target.T >= MIN_COPY_SHARE)
         rows = train_rows[positions]
-        return self._fit(
+        student = self._fit(
             seed,
             take_rows(data.X, rows),
             codes,
             data.sample_weight[rows] * target[positions, codes],
         )
+        X_train = take_rows(data.X, train_rows)
+        predicted = proba_of(student, X_train, self.n_classes).argmax(axis=1)
+        check_student_follows(
+            self.estimator, predicted, target, data.sample_weight[train_rows]
+        )
+        return student
