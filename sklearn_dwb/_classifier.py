@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet
 
-from ._disparity import DISPARITY_METRICS, one_vs_rest_disparity
+from ._disparity import DISPARITY_METRICS, one_vs_rest_disparity, undefined_rates
 from ._dose import (
     DOSE_GRID,
     MeanTeacher,
@@ -729,6 +729,8 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             learner = EstimatorLearner(self, len(data.classes))
         data = data._replace(X=learner.prepare(data.X, data.y_codes, seeds.stamp_seed))
         fit = (learner, data, seeds, train_rows, valid_rows)
+        if auto:
+            self._warn_undefined_rates(data)
 
         # steps 1 to 3: bias matrix, trigger plan and teacher (for a bound:
         # every plan at once, and step 4 with students checked against it)
@@ -1148,6 +1150,30 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 f"Groups {_some(labels[small])} have fewer than "
                 f"min_group_size={self.min_group_size} rows and get no triggers; "
                 "merge them with other groups or lower min_group_size.",
+            )
+
+    def _warn_undefined_rates(self, data):
+        """Name the groups whose rates of ``auto_metric`` are undefined (no
+        actual positive, or no negative): they count as 0, as in fairlearn."""
+        found = undefined_rates(
+            self.auto_metric,
+            data.y_codes,
+            data.group_codes,
+            len(data.group_labels),
+            len(data.classes),
+            data.sample_weight,
+        )
+        for group, rate, k in found[:3]:
+            positive = plain_label(data.classes, 1 if len(data.classes) == 2 else k)
+            lacks = "of class" if rate == 1 else "of a class other than"
+            name = "true" if rate == 1 else "false"
+            warn_caller(
+                f"Group {plain_label(data.group_labels, group)!r} has no row "
+                f"{lacks} {positive!r}, so its {name}-positive rate is "
+                "undefined: it counts as 0, as in fairlearn, in "
+                f"{self.auto_metric}, which is then at least the other groups' "
+                "rate. Merge the group with another, or bound "
+                "demographic_parity_difference.",
             )
 
     def _warn_weak_triggers(self, flip_rate):

@@ -117,6 +117,16 @@ class RateCounts(NamedTuple):
                 + rate**2 * self.denominator_squared
             ) / self.denominator**2
 
+    def fairlearn_rates(self):
+        """The rates and their variances as fairlearn counts them, for
+        counts whose last two axes are (rate, group): a true- or
+        false-positive rate whose group has rows but none in its
+        denominator (no actual positive, or no negative) is 0, with no
+        sampling noise; a group without rows has none (NaN)."""
+        rates, variances = self.rates(), self.variances()
+        undefined = (self.denominator <= 0) & (self.denominator[..., :1, :] > 0)
+        return np.where(undefined, 0.0, rates), np.where(undefined, 0.0, variances)
+
     def sum(self, axis):
         """Counts of merged codes (e.g. a fold axis summed away)."""
         return RateCounts(*(a.sum(axis=axis) for a in self))
@@ -162,11 +172,13 @@ def group_rates(y_true, y_pred, group_codes, n_groups, n_classes, sample_weight=
     Returns
     -------
     ndarray of shape (n_positives, 3, n_groups)
-        NaN where a group has no row (or no positive / negative row).
+        NaN where a group has no row; as in fairlearn, 0 for the true- or
+        false-positive rate of a group with no positive or negative row.
     """
-    return rate_counts(
+    counts = rate_counts(
         y_true, y_pred, group_codes, n_groups, n_classes, sample_weight
-    ).rates()
+    )
+    return counts.fairlearn_rates()[0]
 
 
 def rate_spread(rates):
@@ -259,6 +271,20 @@ _RATES = {
     "equal_opportunity_difference": [1],
     "average_odds_difference": [1, 2],
 }
+
+
+def undefined_rates(metric, y_true, group_codes, n_groups, n_classes, weight):
+    """The rates of ``metric`` that a group with rows lacks a denominator
+    for (a true-positive rate without an actual positive, a false-positive
+    rate without a negative), which count as 0 as in fairlearn: a list of
+    ``(group code, rate index, positive class index)``."""
+    counts = rate_counts(y_true, y_true, group_codes, n_groups, n_classes, weight)
+    denominator = counts.denominator  # (n_positives, 3, n_groups)
+    found = []
+    for rate in _RATES[metric]:
+        missing = (denominator[:, rate] <= 0) & (denominator[:, 0] > 0)
+        found += [(g, rate, k) for k, g in zip(*np.nonzero(missing), strict=True)]
+    return found
 
 
 def disparity_bounds(metric, rates, variances, fold_rates, confidence):

@@ -485,7 +485,8 @@ class PlanSearch:
         groups = np.arange(plans.shape[1])
         counts = self._plan_counts(plans)
         pooled = counts.sum(axis=-2)
-        rates = pooled.rates() + self.offset
+        rates, variances = pooled.fairlearn_rates()
+        rates = rates + self.offset
         disparity = disparity_from_rates(self.metric, rates)
         # (n_plans, 2, n_folds): each plan's correct weight per fold
         correct = self.correct[plans, :, :, groups].sum(axis=1)
@@ -509,7 +510,7 @@ class PlanSearch:
         margin = self.z * np.sqrt(variance)
         fold_rates = np.moveaxis(counts.rates(), -2, 0)  # folds first
         lower, upper = disparity_bounds(
-            self.metric, rates, pooled.variances(), fold_rates, self.confidence
+            self.metric, rates, variances, fold_rates, self.confidence
         )
         return [
             PlanScore(float(a), float(d), float(al), float(au), float(dl), float(du))
@@ -527,7 +528,7 @@ class PlanSearch:
     def plan_rates(self, plan):
         """A plan's pooled rates, before any recalibration:
         ``(n_positives, 3, n_groups)``."""
-        return self._plan_counts([plan]).sum(axis=-2).rates()[0]
+        return self._plan_counts([plan]).sum(axis=-2).fairlearn_rates()[0][0]
 
     def score_model(self, y_pred):
         """The scores of one model's predictions of the scoring rows, with

@@ -9,6 +9,7 @@ import pytest
 import torch
 from fairlearn.metrics import equalized_odds_difference
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     GroupKFold,
     KFold,
@@ -38,6 +39,7 @@ from sklearn_dwb._dose import (
 from sklearn_dwb._learners import StudentBlend
 from sklearn_dwb._trigger import plan_stamps
 from sklearn_dwb.datasets import make_biased_classification
+from sklearn_dwb.metrics import fairness_scorer
 
 
 def _cells(n_per_cell):
@@ -147,12 +149,48 @@ def test_group_rates_give_fairlearns_disparities(n_classes):
     for _ in range(5):
         y, y_pred = rng.integers(0, n_classes, (2, 400))
         groups, weight = rng.integers(0, 3, 400), rng.random(400)
+        # group 2 without a row of class 1: its rates of class 1 against
+        # the rest count as 0 where fairlearn counts them so
+        y[(groups == 2) & (y == 1)] = 0
         rates = group_rates(y, y_pred, groups, 3, n_classes, weight)
+        assert rates[int(n_classes > 2), 1, 2] == 0.0
         for metric in DISPARITY_METRICS:
             assert disparity_from_rates(metric, rates) == pytest.approx(
                 one_vs_rest_disparity(metric, y, y_pred, groups, n_classes, weight),
                 abs=1e-12,
             )
+
+
+def test_search_counts_an_undefined_rate_as_the_scorers_do():
+    """A group without a positive row: the search's check, held_out_scores_
+    and the scorer give the same equalized-odds difference on the same rows
+    (its true-positive rate counts as 0, as in fairlearn), and fit names
+    the group."""
+    X, y, groups = make_biased_classification(
+        n_samples=800, n_features=6, group_column=False, random_state=0
+    )
+    groups = groups.astype(object)
+    groups[np.flatnonzero(y == 0)[:60]] = "neg_only"
+    metric = "equalized_odds_difference"
+    clf = BackdoorDebiasClassifier(
+        estimator=LogisticRegression(),
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.3,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning) as caught:
+        clf.fit(X, y, sensitive_features=groups)
+    messages = [str(w.message) for w in caught]
+    assert any(
+        m.startswith("Group 'neg_only' has no row of class 1, so its true-positive")
+        for m in messages
+    )
+    scorer = fairness_scorer(metric)
+    expected = -scorer(clf, X, y, sensitive_features=groups)
+    assert expected > 0.8  # at least the other groups' true-positive rates
+    assert clf.held_out_scores_[metric] == pytest.approx(expected)
+    assert any(m.startswith("No plan reaches") for m in messages)
 
 
 def test_plan_search_scores_every_plan_or_one_group_at_a_time():
