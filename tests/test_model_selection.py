@@ -44,7 +44,9 @@ def test_fair_refit_falls_back_to_least_disparate():
     with pytest.warns(UserWarning, match="No candidate"):
         assert refit(CV_RESULTS) == 3
     missing = fair_refit(disparity="dpd", performance="accuracy", max_disparity=0.1)
-    with pytest.raises(KeyError, match="mean_test_dpd"):
+    with pytest.raises(
+        KeyError, match=r"mean_test_dpd.*'dpd': fairness_scorer\('equalized_odds"
+    ):
         missing(CV_RESULTS)
 
 
@@ -56,8 +58,28 @@ def test_fair_refit_validates_its_parameters_and_refuses_all_nan_disparities():
         fair_refit(disparity=1, performance="accuracy", max_disparity=0.1)
     refit = fair_refit(disparity="eod", performance="accuracy", max_disparity=0.05)
     all_nan = {**CV_RESULTS, "mean_test_eod": np.full(4, np.nan)}
-    with pytest.raises(ValueError, match="Every candidate's mean eod is NaN"):
+    with pytest.raises(
+        ValueError, match="Every candidate's mean accuracy or eod is NaN"
+    ):
         refit(all_nan)
+
+
+def test_fair_refit_never_refits_a_failed_candidate():
+    refit = fair_refit(disparity="eod", performance="acc", max_disparity=0.06)
+    failed = {
+        "mean_test_acc": np.array([np.nan, np.nan, 0.9]),
+        "mean_test_eod": np.array([-0.01, -0.02, -0.2]),
+    }
+    with pytest.warns(
+        UserWarning,
+        match=r"within 0.06 \(2 candidates failed, with NaN scores, and are not "
+        r"refitted\); refitting the least disparate one that scored \(index 2, "
+        r"0.2000\)",
+    ):
+        assert refit(failed) == 2
+    # a candidate within the bound whose performance failed is not refitted
+    failed["mean_test_eod"][2] = -0.05
+    assert refit(failed) == 2
 
 
 # --------------------------------------------------------- grid searches

@@ -22,7 +22,8 @@ class _FairRefit:
             raise KeyError(
                 f"cv_results_ has no {key!r}; name one of the search's scorers "
                 f"{scorers} (pass scoring as a dict, e.g. {{'accuracy': 'accuracy', "
-                f"'{self.disparity}': fairness_scorer('{self.disparity}')}})."
+                f"'{self.disparity}': "
+                "fairness_scorer('equalized_odds_difference')})."
             )
         return np.asarray(cv_results[key], dtype=float)
 
@@ -30,23 +31,33 @@ class _FairRefit:
         performance = self._column(cv_results, self.performance)
         # fairness scorers are negated disparities: the bound is on |score|
         disparity = np.abs(self._column(cv_results, self.disparity))
-        within = np.flatnonzero(
-            np.isfinite(performance) & (disparity <= self.max_disparity)
-        )
+        # a candidate whose mean score is NaN failed (or was undefined) on a
+        # fold: it is never refitted
+        scored = np.isfinite(performance) & np.isfinite(disparity)
+        within = np.flatnonzero(scored & (disparity <= self.max_disparity))
         if len(within):
             return int(within[np.argmax(performance[within])])
-        if np.all(np.isnan(disparity)):
+        if not scored.any():
             raise ValueError(
-                f"Every candidate's mean {self.disparity} is NaN: the scorer "
-                "failed or was undefined on every fold (a fold without one of "
-                "the groups, or errors turned into NaN by error_score). Check "
-                "the search's cv_results_ and its split_test_ scores."
+                f"Every candidate's mean {self.performance} or {self.disparity} "
+                "is NaN: the scorers failed or were undefined on some fold of "
+                "every candidate (a fold without one of the groups, or fit "
+                "errors turned into NaN by error_score). Check the search's "
+                "cv_results_ and its split_test_ scores."
             )
-        best = int(np.nanargmin(disparity))
+        candidates = np.flatnonzero(scored)
+        best = int(candidates[np.argmin(disparity[candidates])])
+        failed = len(disparity) - len(candidates)
+        also = ""
+        if failed:
+            also = (
+                f" ({failed} candidate{'s' * (failed > 1)} failed, with NaN "
+                "scores, and are not refitted)"
+            )
         warnings.warn(
-            f"No candidate has a mean {self.disparity} within {self.max_disparity}; "
-            f"refitting the least disparate one (index {best}, "
-            f"{disparity[best]:.4f}).",
+            f"No candidate has a mean {self.disparity} within {self.max_disparity}"
+            f"{also}; refitting the least disparate one that scored (index "
+            f"{best}, {disparity[best]:.4f}).",
             UserWarning,
             stacklevel=2,
         )
