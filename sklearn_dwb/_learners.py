@@ -371,6 +371,11 @@ def proba_of(model, X, n_classes):
     return full
 
 
+def _float32(X):
+    """A network's input: float32, as the networks are trained."""
+    return X if isinstance(X, torch.Tensor) else np.asarray(X, dtype=np.float32)
+
+
 def student_proba(student, X, n_classes):
     """Class probabilities of one student (a skorch network, a scikit-learn
     classifier or a :class:`StudentBlend` of them), in float64, each row
@@ -378,7 +383,7 @@ def student_proba(student, X, n_classes):
     if isinstance(student, StudentBlend):
         return student.predict_proba(X)
     if isinstance(student, NeuralNet):
-        proba = student.predict_proba(X).astype(np.float64)
+        proba = student.predict_proba(_float32(X)).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
     return proba_of(student, X, n_classes)
 
@@ -390,10 +395,46 @@ def student_log_proba(student, X, n_classes):
     if isinstance(student, StudentBlend):
         return student.predict_log_proba(X)
     if isinstance(student, NeuralNet):
-        logits = student.forward(X, device="cpu").to(torch.float64)
+        logits = student.forward(_float32(X), device="cpu").to(torch.float64)
         return torch.log_softmax(logits, dim=1).numpy()
     with np.errstate(divide="ignore"):
         return np.log(proba_of(student, X, n_classes))
+
+
+def _blend_weights(weights, n_students):
+    """A blend's weights, checked: one per student, non-negative, sum 1."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if n_students == 0 or weights.shape != (n_students,):
+        raise ValueError(
+            f"StudentBlend got {weights.size} weight(s) for {n_students} "
+            "student(s): give one weight per student, at least one student."
+        )
+    if not np.all(np.isfinite(weights) & (weights >= 0)) or not np.isclose(
+        weights.sum(), 1.0
+    ):
+        raise ValueError(
+            f"StudentBlend weights must be non-negative and sum to 1, got "
+            f"{weights.tolist()} (sum {weights.sum():g}): each row's blended "
+            "probabilities would not sum to 1."
+        )
+    return weights
+
+
+def _check_class_codes(student, number, n_classes):
+    """A blended student must predict class codes 0 .. n_classes - 1, as the
+    students of a fit do (their probabilities are added column by column)."""
+    if isinstance(student, NeuralNet):
+        return
+    codes = np.asarray(getattr(student, "classes_", []))
+    valid = codes.size > 0 and np.issubdtype(codes.dtype, np.integer)
+    if not valid or codes.min() < 0 or codes.max() >= n_classes:
+        raise ValueError(
+            f"Student {number} of the StudentBlend predicts classes "
+            f"{codes.tolist()}; blended students must be fitted on the class "
+            f"codes 0 .. {n_classes - 1} (as the students of "
+            "BackdoorDebiasClassifier are), so that their probabilities add "
+            "up class by class."
+        )
 
 
 class StudentBlend:
@@ -410,23 +451,41 @@ class StudentBlend:
     students : list
         Fitted students (skorch networks, or scikit-learn classifiers or
         Pipelines trained on class codes 0, 1, ...), in the order they were
-        distilled.
+        distilled. A student whose ``classes_`` are not such codes is
+        refused.
     weights : array-like of shape (n_students,)
-        Weight of each student's probabilities; they sum to 1.
+        Weight of each student's probabilities: non-negative, one per
+        student, summing to 1 (checked).
     n_classes : int
         Number of classes (columns of the probabilities).
 
     Attributes
     ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class codes 0, 1, ...; the labels they stand for are the
+        classifier's ``classes_``.
     is_network : bool
-        Whether the students are skorch networks (their input is the
-        network's float32 features).
+        Whether the students are skorch networks (their input is cast to
+        float32, as they were trained).
     """
 
     def __init__(self, students, weights, n_classes):
         self.students = list(students)
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.n_classes = n_classes
+        self.weights = _blend_weights(weights, len(self.students))
+        if not _is_int(n_classes) or n_classes < 2:
+            raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}.")
+        self.n_classes = int(n_classes)
+        for number, student in enumerate(self.students, start=1):
+            _check_class_codes(student, number, n_classes)
+
+    @property
+    def classes_(self):
+        """The class codes the students predict: 0, 1, ..., n_classes - 1."""
+        return np.arange(self.n_classes)
+
+    def predict(self, X):
+        """The class code of largest blended probability."""
+        return self.predict_proba(X).argmax(axis=1)
 
     def predict_proba(self, X):
         """The weighted mean of the students' class probabilities."""

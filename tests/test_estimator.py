@@ -480,3 +480,35 @@ def test_kept_model_is_within_the_accuracy_loss_or_says_so(task, loss):
     checked = search["student_accuracy"].dropna()
     if (checked >= plain - loss).any():
         assert kept >= plain - loss
+
+
+@pytest.mark.parametrize(
+    "weights, labels, message",
+    [
+        ([0.7, 0.7], (0, 1), r"sum to 1, got \[0.7, 0.7\] \(sum 1.4\)"),
+        ([1.0], (0, 1), "1 weight\\(s\\) for 2 student\\(s\\)"),
+        ([1.2, -0.2], (0, 1), "non-negative"),
+        ([0.5, 0.5], ("a", "b"), r"predicts classes \['a', 'b'\]"),
+        ([0.5, 0.5], (1, 2), r"predicts classes \[1, 2\].*codes 0 \.\. 1"),
+    ],
+)
+def test_student_blend_checks_its_arguments(task, weights, labels, message):
+    X, y, _ = task
+    students = [
+        LogisticRegression().fit(X, np.asarray(labels)[y]),
+        LogisticRegression(C=0.1).fit(X, np.asarray(labels)[y]),
+    ]
+    with pytest.raises(ValueError, match=message):
+        StudentBlend(students, weights, 2)
+
+
+def test_student_blend_of_networks_casts_its_input(task):
+    X, y, groups = task
+    clf = BackdoorDebiasClassifier(
+        hidden_layer_sizes=(8,), max_epochs=2, trigger_strength=0, random_state=0
+    ).fit(X, y, sensitive_features=groups)
+    blend = StudentBlend([clf.student_, clf.student_], [0.5, 0.5], 2)
+    expected = clf.predict_proba(X)
+    np.testing.assert_allclose(blend.predict_proba(X.astype(np.float64)), expected)
+    np.testing.assert_array_equal(blend.predict(X), expected.argmax(axis=1))
+    np.testing.assert_array_equal(blend.classes_, [0, 1])
