@@ -335,6 +335,40 @@ def check_student_follows(estimator, predicted, target, weight):
     )
 
 
+#: Per-feature settings of scikit-learn, LightGBM and XGBoost classifiers,
+#: and the value a teacher's trigger and dose columns get in them: not
+#: categorical, no monotonic constraint.
+PER_FEATURE_PARAMS = {
+    "categorical_features": False,
+    "monotonic_cst": 0,
+    "monotone_constraints": 0,
+}
+
+
+def widen_per_feature_params(model, n_features, n_extra):
+    """``model`` with its per-feature settings given per column of the
+    user's ``n_features`` (a boolean mask, a list of constraints) extended
+    to the ``n_extra`` columns a teacher learns besides them."""
+    params = model.get_params(deep=False)
+    widened = {}
+    for name, fill in PER_FEATURE_PARAMS.items():
+        value = params.get(name)
+        if value is None or isinstance(value, (str, dict)):
+            continue  # by name, from dtypes, or none: nothing to extend
+        array = np.asarray(value)
+        if array.ndim != 1 or len(array) != n_features:
+            continue
+        if fill is False and array.dtype != bool:
+            continue  # categorical features by index: extra columns unnamed
+        padded = [*array.tolist(), *[fill] * n_extra]
+        widened[name] = (
+            type(value)(padded)
+            if isinstance(value, (list, tuple))
+            else (np.asarray(padded, dtype=array.dtype))
+        )
+    return model.set_params(**widened)
+
+
 def seeded_clone(estimator, seed):
     """A clone of ``estimator`` with every ``random_state`` it has (its own
     and its steps', for a Pipeline) set to ``seed``, as scikit-learn's
@@ -541,12 +575,13 @@ class EstimatorLearner:
     def prepare(self, X, y, seed):
         """The features every model of the fit learns from: X, or the
         output of a Pipeline's transformers fitted on it (dense)."""
-        if self.steps is None:
-            return X
-        transformer = seeded_clone(Pipeline(self.steps[:-1]), seed)
-        Xt = transformer.fit_transform(X, y)
-        self.transformer = transformer
-        return Xt.toarray() if sparse.issparse(Xt) else Xt
+        if self.steps is not None:
+            transformer = seeded_clone(Pipeline(self.steps[:-1]), seed)
+            X = transformer.fit_transform(X, y)
+            self.transformer = transformer
+            X = X.toarray() if sparse.issparse(X) else X
+        self.n_features = X.shape[1]
+        return X
 
     def finish(self, student):
         """The model kept as ``student_``: the student, after the fitted
@@ -561,7 +596,11 @@ class EstimatorLearner:
         return append_columns(X, columns)
 
     def _fit(self, seed, X, y, sample_weight):
-        return fit_weighted(seeded_clone(self.estimator, seed), X, y, sample_weight)
+        model = seeded_clone(self.estimator, seed)
+        n_extra = X.shape[1] - self.n_features
+        if n_extra > 0:  # a teacher: per-feature settings cover its columns
+            model = widen_per_feature_params(model, self.n_features, n_extra)
+        return fit_weighted(model, X, y, sample_weight)
 
     def fit_teacher(self, data, X_in, seed, train_rows, valid_rows, label):
         return self._fit(

@@ -512,3 +512,36 @@ def test_student_blend_of_networks_casts_its_input(task):
     np.testing.assert_allclose(blend.predict_proba(X.astype(np.float64)), expected)
     np.testing.assert_array_equal(blend.predict(X), expected.argmax(axis=1))
     np.testing.assert_array_equal(blend.classes_, [0, 1])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"categorical_features": [False] * 9 + [True]},
+        {"monotonic_cst": [1] + [0] * 9},
+        {"monotonic_cst": np.array([1] + [0] * 9), "categorical_features": [9]},
+    ],
+)
+@pytest.mark.parametrize("strength", [0.5, "auto"])
+def test_per_feature_settings_sized_to_the_features_cover_the_teachers(
+    task, params, strength
+):
+    X, y, groups = task
+    clf = _dwb(
+        _hgb(**params), trigger_strength=strength, max_disparity=0.1, keep_teacher=True
+    ).fit(X, y, sensitive_features=groups)
+    teacher = clf.teacher_[0] if isinstance(clf.teacher_, list) else clf.teacher_
+    extra = teacher.n_features_in_ - X.shape[1]
+    assert extra > 0
+    for name, value in params.items():
+        expected = (
+            list(value) if name != "categorical_features" or value != [9] else [9]
+        )
+        got = teacher.get_params()[name]
+        if expected != [9]:
+            fill = False if name == "categorical_features" else 0
+            expected = expected + [fill] * extra
+        assert list(got) == expected
+    # the user's estimator and the student keep the settings as given
+    assert clf.estimator.get_params()[list(params)[0]] is params[list(params)[0]]
+    assert len(np.atleast_1d(clf.student_.get_params()[list(params)[0]])) <= X.shape[1]
