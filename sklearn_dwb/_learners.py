@@ -32,6 +32,7 @@ classifier that takes ``sample_weight`` and has ``predict_proba``:
   the teacher's probabilities.
 """
 
+import inspect
 import itertools
 from numbers import Integral
 
@@ -283,27 +284,48 @@ class NetworkLearner:
 def check_wrapped_estimator(estimator):
     """A clear error for a classifier DwB cannot train: it needs
     ``predict_proba`` (the teacher's soft labels) and ``sample_weight`` in
-    ``fit`` (the sample weights, the dose copies and the soft labels)."""
-    name = type(estimator).__name__
-    if not hasattr(estimator, "predict_proba"):
-        raise ValueError(
-            f"estimator={name}(...) has no predict_proba, which DwB needs for "
-            "the teacher's soft labels. Use a classifier with predict_proba, "
-            "or wrap it in sklearn.calibration.CalibratedClassifierCV (e.g. "
-            "CalibratedClassifierCV(SVC(), ensemble=False))."
-        )
+    ``fit`` (the sample weights, the dose copies and the soft labels).
+
+    A meta-estimator may offer ``predict_proba`` only once fitted (a
+    ``StackingClassifier``, through scikit-learn's ``available_if``): one
+    whose class defines it passes here and is checked after its first fit
+    (:func:`check_has_predict_proba`). ``sample_weight`` passes as a
+    parameter of ``fit`` or through its ``**kwargs`` (``VotingClassifier``,
+    ``GridSearchCV``); a fit that then refuses it is reported by
+    :func:`fit_weighted`."""
+    if not hasattr(type(estimator), "predict_proba"):
+        check_has_predict_proba(estimator)
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if final is not None and final != "passthrough":
-        if not has_fit_parameter(final, "sample_weight"):
-            raise ValueError(
-                f"estimator={name}(...) does not take sample_weight in fit "
-                f"({type(final).__name__}.fit has no such parameter). DwB "
-                "gives a scikit-learn student the teacher's soft labels as "
-                "weighted copies of its rows, so it needs one: use a "
-                "classifier whose fit takes sample_weight (e.g. "
-                "HistGradientBoostingClassifier, LogisticRegression, "
-                "RandomForestClassifier)."
-            )
+    if final is not None and final != "passthrough" and not _takes_sample_weight(final):
+        raise ValueError(
+            f"estimator={type(estimator).__name__}(...) does not take "
+            f"sample_weight in fit ({type(final).__name__}.fit has no such "
+            "parameter, nor **kwargs to pass it on). DwB gives a scikit-learn "
+            "student the teacher's soft labels as weighted copies of its "
+            "rows, so it needs one: use a classifier whose fit takes "
+            "sample_weight (e.g. HistGradientBoostingClassifier, "
+            "LogisticRegression, RandomForestClassifier)."
+        )
+
+
+def _takes_sample_weight(estimator):
+    if has_fit_parameter(estimator, "sample_weight"):
+        return True
+    parameters = inspect.signature(estimator.fit).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def check_has_predict_proba(model):
+    """Refuse a model without ``predict_proba`` (checked on the unfitted
+    estimator, or once fitted where its class offers it only then)."""
+    if hasattr(model, "predict_proba"):
+        return
+    raise ValueError(
+        f"estimator={type(model).__name__}(...) has no predict_proba, which "
+        "DwB needs for the teacher's soft labels. Use a classifier with "
+        "predict_proba, or wrap it in sklearn.calibration.CalibratedClassifierCV "
+        "(e.g. CalibratedClassifierCV(SVC(), ensemble=False))."
+    )
 
 
 def check_student_follows(estimator, predicted, target, weight):
@@ -390,7 +412,17 @@ def fit_weighted(model, X, y, sample_weight):
         params = {f"{model.steps[-1][0]}__sample_weight": sample_weight}
     else:
         params = {"sample_weight": sample_weight}
-    return model.fit(X, y, **params)
+    try:
+        return model.fit(X, y, **params)
+    except TypeError as error:
+        if "sample_weight" not in str(error):
+            raise
+        raise ValueError(
+            f"estimator={type(model).__name__}(...) refused sample_weight in "
+            f"fit ({error}). DwB gives a scikit-learn student the teacher's "
+            "soft labels as weighted copies of its rows, so it needs a "
+            "classifier whose fit takes sample_weight."
+        ) from error
 
 
 def proba_of(model, X, n_classes):
@@ -600,7 +632,9 @@ class EstimatorLearner:
         n_extra = X.shape[1] - self.n_features
         if n_extra > 0:  # a teacher: per-feature settings cover its columns
             model = widen_per_feature_params(model, self.n_features, n_extra)
-        return fit_weighted(model, X, y, sample_weight)
+        model = fit_weighted(model, X, y, sample_weight)
+        check_has_predict_proba(model)
+        return model
 
     def fit_teacher(self, data, X_in, seed, train_rows, valid_rows, label):
         return self._fit(

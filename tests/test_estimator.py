@@ -12,7 +12,12 @@ from fairlearn.metrics import demographic_parity_difference
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+    VotingClassifier,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
@@ -543,3 +548,23 @@ def test_per_feature_settings_sized_to_the_features_cover_the_teachers(
         # the user's estimator and the student keep the setting as given
         assert clf.estimator.get_params()[name] is value
         assert list(clf.student_.get_params()[name]) == list(value)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        VotingClassifier(
+            [("lr", LogisticRegression()), ("hgb", _hgb())], voting="soft"
+        ),
+        GridSearchCV(_hgb(), {"max_depth": [2, 3]}, cv=2),
+        StackingClassifier([("lr", LogisticRegression())]),
+    ],
+    ids=["voting", "grid_search", "stacking"],
+)
+def test_meta_estimators_that_pass_sample_weight_on_are_accepted(task, estimator):
+    # VotingClassifier and GridSearchCV take sample_weight through
+    # **fit_params; an unfitted StackingClassifier has predict_proba only
+    # once fitted
+    X, y, groups = task
+    clf = _dwb(estimator, trigger_strength=0.5).fit(X, y, sensitive_features=groups)
+    assert np.mean(clf.predict(X) == y) > 0.7
