@@ -43,6 +43,7 @@ from scipy.special import logsumexp
 from sklearn import get_config
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
 from skorch import NeuralNet
@@ -406,14 +407,27 @@ def seeded_clone(estimator, seed):
 
 def fit_weighted(model, X, y, sample_weight):
     """``model.fit(X, y)`` with row weights; a Pipeline passes them to its
-    last step (or, with metadata routing on, to the steps that request
-    them)."""
-    if isinstance(model, Pipeline) and not get_config()["enable_metadata_routing"]:
+    last step (with metadata routing on, the clone's last step requests
+    them unless its request was set)."""
+    routing = get_config()["enable_metadata_routing"]
+    if isinstance(model, Pipeline) and not routing:
         params = {f"{model.steps[-1][0]}__sample_weight": sample_weight}
     else:
         params = {"sample_weight": sample_weight}
+        if isinstance(model, Pipeline):
+            last = model.steps[-1][1]
+            requests = last.get_metadata_routing().fit.requests
+            if requests.get("sample_weight") is None:
+                last.set_fit_request(sample_weight=True)
     try:
         return model.fit(X, y, **params)
+    except UnsetMetadataPassedError as error:
+        raise ValueError(
+            f"With metadata routing on, estimator={type(model).__name__}(...) "
+            "passes sample_weight on only to the estimators inside it that "
+            "request it, and DwB's soft labels are weights: call "
+            "set_fit_request(sample_weight=True) on the classifier inside it."
+        ) from error
     except TypeError as error:
         if "sample_weight" not in str(error):
             raise

@@ -568,3 +568,20 @@ def test_meta_estimators_that_pass_sample_weight_on_are_accepted(task, estimator
     X, y, groups = task
     clf = _dwb(estimator, trigger_strength=0.5).fit(X, y, sensitive_features=groups)
     assert np.mean(clf.predict(X) == y) > 0.7
+
+
+def test_single_step_pipeline_takes_the_weights_with_metadata_routing(task):
+    X, y, groups = task
+    pipe = Pipeline([("lr", LogisticRegression())])
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = _dwb(pipe).set_fit_request(sensitive_features=True)
+        clf.fit(X, y, sensitive_features=groups)
+        # the user's pipeline is left as it was: its step requests nothing
+        assert pipe[-1].get_metadata_routing().fit.requests["sample_weight"] is None
+        # a meta-estimator whose inner classifier does not request the
+        # weights: the error names the call that fixes it
+        search = GridSearchCV(LogisticRegression(), {"C": [1.0]}, cv=2)
+        with pytest.raises(ValueError, match=r"set_fit_request\(sample_weight=True\)"):
+            _dwb(search).fit(X, y, sensitive_features=groups)
+    without = _dwb(pipe).fit(X, y, sensitive_features=groups)
+    np.testing.assert_allclose(clf.predict_proba(X), without.predict_proba(X))
