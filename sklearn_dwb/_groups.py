@@ -149,10 +149,28 @@ def sensitive_frame(X, sensitive_features, sensitive_columns, unset_one_hot="rai
             "sensitive_columns=None to pass sensitive_features)."
         )
     if sensitive_features is not None:
-        return _as_frame(sensitive_features, "sensitive_features")
-    if callable(sensitive_columns):
-        return _as_frame(sensitive_columns(X), "sensitive_columns(X)")
-    return _select_columns(X, sensitive_columns, unset_one_hot)
+        frame = _as_frame(sensitive_features, "sensitive_features")
+    elif callable(sensitive_columns):
+        frame = _as_frame(sensitive_columns(X), "sensitive_columns(X)")
+    else:
+        frame = _select_columns(X, sensitive_columns, unset_one_hot)
+    return _uniform_labels(frame)
+
+
+def _uniform_labels(frame):
+    """Group labels of one type per column: a column that mixes strings
+    with other values (numbers with a string 'unknown' for missing ones,
+    1 beside '1') holds them all as strings, so labels sort, print once and
+    name one group each, in fit and in the metrics alike."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        present = values[values.notna()]
+        is_string = present.map(lambda v: isinstance(v, str))
+        if is_string.any() and not is_string.all():
+            frame[column] = values.where(values.isna(), values.map(str)).astype(object)
+    return frame
 
 
 def encode_groups(frame, n_samples, max_groups):

@@ -96,3 +96,43 @@ def test_a_one_hot_encoded_feature_is_found_by_its_name():
         sensitive_frame(not_one_hot, None, "sex")
     with pytest.raises(ValueError, match=r"nor one-hot encoded in it"):
         sensitive_frame(plain, None, "race")
+
+
+def test_groups_mixing_strings_and_numbers_are_one_type_in_fit_and_metrics():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_dwb import BackdoorDebiasClassifier
+    from sklearn_dwb.datasets import make_biased_classification
+    from sklearn_dwb.metrics import fairness_report, group_balanced_accuracy
+
+    X, y, g = make_biased_classification(
+        n_samples=800, n_features=6, group_column=False, random_state=0
+    )
+    # floats with a string for the missing ones, as the NaN error advises
+    groups = g.astype(float).astype(object)
+    groups[:50] = "unknown"
+    original = groups.copy()
+    clf = BackdoorDebiasClassifier(estimator=LogisticRegression(), random_state=0)
+    clf.fit(X, y, sensitive_features=groups)
+    assert list(clf.groups_) == ["0.0", "1.0", "unknown"]
+    y_pred = clf.predict(X)
+    report = fairness_report(y, y_pred, sensitive_features=groups)
+    assert list(report.index) == ["0.0", "1.0", "unknown", "overall", "difference"]
+    assert report.loc["unknown", "count"] == 50
+    assert 0.5 < group_balanced_accuracy(y, y_pred, sensitive_features=groups) < 1
+    np.testing.assert_array_equal(groups, original)  # the caller's array
+    # 1 and "1" name one group, with one strength column
+    groups = g.astype(object)
+    groups[groups == 1] = "1"
+    groups[:5] = 1
+    clf = BackdoorDebiasClassifier(
+        estimator=LogisticRegression(),
+        trigger_strength="auto",
+        max_disparity=0.1,
+        random_state=0,
+    ).fit(X, y, sensitive_features=groups)
+    assert list(clf.groups_) == ["0", "1"]
+    assert list(clf.plan_search_.filter(like="strength[").columns) == [
+        "strength[0]",
+        "strength[1]",
+    ]

@@ -193,7 +193,9 @@ class FairnessScorer:
         """
         check_sensitive_features(sensitive_features)
         y_pred = estimator.predict(X)
-        if sensitive_features is None:
+        if sensitive_features is not None:
+            sensitive_features = sensitive_frame(None, sensitive_features, None)
+        else:
             sensitive_features = sensitive_features_from_estimator(estimator, X)
             ungrouped = sensitive_features.isna().any(axis=1).to_numpy()
             if ungrouped.any():
