@@ -583,3 +583,24 @@ def test_ranking_knows_the_boosting_methods(ranking):
         results, best, {}, "equalized_odds_difference", 0.05
     )
     assert counts["FairGBM"]["wins"] == 1 and counts["FairGBM"]["not run"] == 0
+
+
+def test_every_study_has_its_row_and_every_results_file_a_script():
+    """benchmarks/studies/: each script runs its command line, and the
+    README's index names it and each results file it writes; no results
+    file lies there that the index does not name."""
+    studies = ROOT / "benchmarks" / "studies"
+    index = (studies / "README.md").read_text()
+    scripts = sorted(studies.glob("*.py"))
+    assert scripts
+    for script in scripts:
+        assert f"benchmarks/studies/{script.name}" in index
+        out = subprocess.run(
+            [sys.executable, str(script), "--help"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        assert "--output" in out.stdout
+    for result in sorted((studies / "results").iterdir()):
+        assert f"results/{result.name}" in index
