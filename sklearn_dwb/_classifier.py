@@ -652,6 +652,17 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             for name in list(params)
             if name.startswith(MODULE_PREFIX)
         }
+        nested = [name for name in params if name.startswith("estimator__")]
+        if nested and params.get("estimator", self.estimator) is None:
+            raise ValueError(
+                f"{nested[0]} sets a parameter of estimator, which is None (the "
+                "network, whose parameters are the estimator's own, e.g. "
+                "max_epochs). Set the estimator in the same call, e.g. "
+                "set_params(estimator=HistGradientBoostingClassifier(), "
+                f"{nested[0]}=...), or in a grid: "
+                "{'estimator': [HistGradientBoostingClassifier()], "
+                f"'{nested[0]}': [...]}}."
+            )
         self._set_module_params(module_params)
         return super().set_params(**params)
 

@@ -585,3 +585,22 @@ def test_single_step_pipeline_takes_the_weights_with_metadata_routing(task):
             _dwb(search).fit(X, y, sensitive_features=groups)
     without = _dwb(pipe).fit(X, y, sensitive_features=groups)
     np.testing.assert_allclose(clf.predict_proba(X), without.predict_proba(X))
+
+
+def test_nested_estimator_parameters_without_an_estimator_name_the_fix(task):
+    X, y, groups = task
+    with pytest.raises(
+        ValueError,
+        match=r"estimator__max_iter sets a parameter "
+        r"of estimator, which is None .* set_params\(estimator=",
+    ):
+        BackdoorDebiasClassifier().set_params(estimator__max_iter=1)
+    clf = BackdoorDebiasClassifier().set_params(estimator=_hgb(), estimator__max_iter=3)
+    assert clf.estimator.max_iter == 3
+    # a grid that sets both reaches the estimator too
+    search = GridSearchCV(
+        _dwb(None, trigger_strength=0),
+        {"estimator": [_hgb()], "estimator__max_iter": [2, 3]},
+        cv=2,
+    ).fit(X, y, sensitive_features=groups)
+    assert search.best_estimator_.student_.max_iter in (2, 3)
