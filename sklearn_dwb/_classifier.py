@@ -874,6 +874,28 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             min_group_size=self.min_group_size,
         )
 
+    def _group_missing_from_validation(self, data, valid_rows, code):
+        """The error for a group without a validation row: more validation
+        rows where the group is large enough for a share of them to hold
+        it, else what to do about the group."""
+        group = plain_label(data.group_labels, code)
+        size = int(np.sum(data.group_codes == code))
+        why = (
+            f"they hold no row of group {group!r} ({size} row(s) in all), so "
+            "trigger_strength='auto' cannot score its disparity there"
+        )
+        needed = max(10 * len(data.group_labels), int(np.ceil(2 * len(data.X) / size)))
+        if needed / len(data.X) <= 0.5 and needed > len(valid_rows):
+            self._too_few_validation_rows(valid_rows, len(data.X), needed, why)
+        raise ValueError(
+            f"validation_fraction={self.validation_fraction} leaves "
+            f"{len(valid_rows)} validation row(s) of {len(data.X)}, and {why}. "
+            f"Group {group!r} is too small to score on a validation split: "
+            "merge it with another group, or set max_disparity (the search "
+            "for a bound scores every row, each by a teacher that did not "
+            "learn it)."
+        )
+
     def _fit_strengths(self, strengths, learner, data, seeds, train_rows, valid_rows):
         """Steps 1 to 3 per strength; with several, the validation rule of
         ``trigger_strength="auto"`` without a bound picks one."""
@@ -882,14 +904,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 np.unique(data.group_codes), data.group_codes[valid_rows]
             )
             if missing.size:
-                group = plain_label(data.group_labels, missing[0])
-                self._too_few_validation_rows(
-                    valid_rows,
-                    len(data.X),
-                    10 * len(data.group_labels),
-                    f"they hold no row of group {group!r}, so "
-                    "trigger_strength='auto' cannot score its disparity there",
-                )
+                self._group_missing_from_validation(data, valid_rows, missing[0])
         candidates = [
             self._fit_teacher(learner, data, strength, seeds, train_rows, valid_rows)
             for strength in strengths

@@ -20,6 +20,7 @@ import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -1150,7 +1151,8 @@ def test_verbose_output_names_each_network_without_escape_codes(
         (
             dict(trigger_strength="auto"),
             r"validation_fraction=0.001 leaves 1 validation row\(s\) of 1000, and "
-            r"they hold no row of group \d, so trigger_strength='auto' cannot "
+            r"they hold no row of group \d \(\d+ row\(s\) in all\), so "
+            r"trigger_strength='auto' cannot "
             r"score its disparity there: raise validation_fraction to at least "
             r"0.02 \(about 20 rows\)\.",
         ),
@@ -1168,3 +1170,21 @@ def test_too_few_validation_rows_say_how_many_are_needed(fast_params, params, me
     # at the fraction the message names, the fit goes through
     clf.set_params(validation_fraction=0.05).fit(X, y, sensitive_features=groups)
     assert clf.predict(X).shape == (1000,)
+
+
+def test_a_group_too_small_for_the_validation_split_is_named():
+    # the split draws its rows from the seed alone: row 0 is not among them
+    X, y, groups = make_biased_classification(
+        n_samples=800, n_features=6, group_column=False, random_state=0
+    )
+    groups = groups.astype(object)
+    groups[0] = "solo"
+    clf = BackdoorDebiasClassifier(
+        estimator=LogisticRegression(), trigger_strength="auto", random_state=0
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"no row of group 'solo' \(1 row\(s\) in all\).*merge it with "
+        r"another group, or set max_disparity",
+    ):
+        clf.fit(X, y, sensitive_features=groups)
