@@ -365,3 +365,44 @@ def test_scorer_leaves_out_rows_of_a_category_unseen_in_training():
         sensitive_features=X_test["sex"][kept],
     )
     assert score == pytest.approx(-expected)
+
+
+def test_a_group_without_weight_takes_no_part_in_the_metrics(fitted):
+    clf, X, y, groups = fitted
+    groups = np.where(np.arange(len(y)) < 40, "weightless", groups.astype(str))
+    weight = np.where(groups == "weightless", 0.0, 1.0)
+    rest = groups != "weightless"
+    y_pred = clf.predict(X)
+    for name in FAIRNESS_METRICS:
+        scorer = fairness_scorer(name)
+        got = scorer(clf, X, y, sensitive_features=groups, sample_weight=weight)
+        expected = scorer(clf, X[rest], y[rest], sensitive_features=groups[rest])
+        assert got == pytest.approx(expected), name
+    report = fairness_report(y, y_pred, sensitive_features=groups, sample_weight=weight)
+    assert "weightless" not in report.index
+    expected = fairness_report(y[rest], y_pred[rest], sensitive_features=groups[rest])
+    pd.testing.assert_frame_equal(report, expected)
+
+
+def test_scorer_inputs_of_other_lengths_are_named(fitted):
+    clf, X, y, groups = fitted
+    scorer = fairness_scorer("equalized_odds_difference")
+    with pytest.raises(
+        ValueError,
+        match=r"different numbers of rows \(y_true 600, y_pred 600, groups 600, "
+        r"sample_weight 5\)",
+    ):
+        scorer(clf, X, y, sensitive_features=groups, sample_weight=np.ones(5))
+
+
+def test_scorer_reads_the_groups_through_a_fitted_search(fitted):
+    _, X, y, groups = fitted
+    search = GridSearchCV(
+        BackdoorDebiasClassifier(sensitive_columns=[-1], **FAST),
+        {"trigger_strength": [0.0]},
+        cv=2,
+    ).fit(X, y)
+    scorer = fairness_scorer("demographic_parity_difference")
+    assert scorer(search, X, y) == pytest.approx(
+        -demographic_parity_difference(y, search.predict(X), sensitive_features=groups)
+    )

@@ -19,6 +19,33 @@ from ..utils._validation import check_sensitive_features
 from ..utils._warnings import warn_caller
 
 
+def scored_rows(y_true, y_pred, groups, sample_weight):
+    """The rows a metric scores, checked: one label, prediction, group and
+    weight per row; the rows of a group whose weights are all zero are left
+    out (it takes no part in the metric, where fairlearn would refuse its
+    zero weights)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    lengths = {"y_true": len(y_true), "y_pred": len(y_pred), "groups": len(groups)}
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=float)
+        lengths["sample_weight"] = len(sample_weight)
+    if len(set(lengths.values())) > 1:
+        given = ", ".join(f"{name} {n}" for name, n in lengths.items())
+        raise ValueError(
+            f"The inputs of the metric have different numbers of rows ({given}); "
+            "pass one label, group and weight per row of X."
+        )
+    if sample_weight is None:
+        return y_true, y_pred, groups, None
+    codes = groups.apply(tuple, axis=1) if groups.shape[1] > 1 else groups.iloc[:, 0]
+    total = pd.Series(sample_weight).groupby(codes.to_numpy()).transform("sum")
+    keep = (total > 0).to_numpy()
+    if keep.all():
+        return y_true, y_pred, groups, sample_weight
+    kept = groups[keep].reset_index(drop=True)
+    return y_true[keep], y_pred[keep], kept, sample_weight[keep]
+
+
 def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
     """Mean accuracy over the (group, class) cells: the paper's "EACC".
 
@@ -45,8 +72,10 @@ def group_balanced_accuracy(y_true, y_pred, *, sensitive_features, sample_weight
     ...                         sensitive_features=["a", "a", "b", "b"])
     0.6666666666666666
     """
-    y_true = np.asarray(y_true)
     frame = sensitive_frame(None, sensitive_features, None)
+    y_true, y_pred, frame, sample_weight = scored_rows(
+        y_true, y_pred, frame, sample_weight
+    )
     cells = pd.concat([frame, pd.Series(y_true, name="_class")], axis=1)
     params = (
         None if sample_weight is None else {"sample_weight": np.asarray(sample_weight)}
@@ -127,6 +156,8 @@ def estimator_pos_label(estimator):
 def sensitive_features_from_estimator(estimator, X):
     """Groups of the rows of X as the fitted estimator's ``sensitive_columns``
     name them, reading X as it reaches the last step of a Pipeline."""
+    # a fitted search (GridSearchCV) predicts with its best estimator
+    estimator = getattr(estimator, "best_estimator_", estimator)
     final = estimator
     if isinstance(estimator, Pipeline):
         final = estimator[-1]
@@ -212,6 +243,9 @@ class FairnessScorer:
                 sensitive_features = sensitive_features[keep]
                 if sample_weight is not None:
                     sample_weight = np.asarray(sample_weight)[keep]
+        y_true, y_pred, sensitive_features, sample_weight = scored_rows(
+            y_true, y_pred, sensitive_features, sample_weight
+        )
         function, sign = FAIRNESS_METRICS[self.metric]
         if self.metric in DISPARITY_METRICS:
             pos_label, labels = self.pos_label, getattr(estimator, "classes_", None)
@@ -368,6 +402,9 @@ def fairness_report(
     check_sensitive_features(sensitive_features)
     y_true, y_pred = binary_labels(y_true, y_pred, pos_label)
     groups = sensitive_frame(None, sensitive_features, None)
+    y_true, y_pred, groups, sample_weight = scored_rows(
+        y_true, y_pred, groups, sample_weight
+    )
     if groups.shape[1] == 1:
         groups = groups.iloc[:, 0]
     metrics = {
