@@ -1286,12 +1286,23 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         no_y = isinstance(y, str) and y == "no_validation"
         if not isinstance(X, pd.DataFrame):
             allow_nan = get_tags(self.estimator).input_tags.allow_nan
-            X = check_array(
-                X,
-                dtype=None,
-                ensure_all_finite="allow-nan" if allow_nan else True,
-                ensure_min_samples=1 if no_y else 2,
-            )
+            try:
+                X = check_array(
+                    X,
+                    dtype=None,
+                    ensure_all_finite="allow-nan" if allow_nan else True,
+                    ensure_min_samples=1 if no_y else 2,
+                )
+            except ValueError as error:
+                if "NaN" not in str(error) or allow_nan:
+                    raise
+                raise ValueError(
+                    f"{error} estimator={type(self.estimator).__name__}(...) "
+                    f"does not take missing values (its allow_nan tag is "
+                    "False): impute them first (e.g. make_pipeline("
+                    "SimpleImputer(), classifier) as estimator), or use a "
+                    "model that takes them (HistGradientBoostingClassifier)."
+                ) from error
         if not no_y and y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the "

@@ -437,6 +437,32 @@ def fit_weighted(model, X, y, sample_weight):
             "soft labels as weighted copies of its rows, so it needs a "
             "classifier whose fit takes sample_weight."
         ) from error
+    except ValueError as error:
+        hint = next(
+            (fix for found, fix in _INPUT_FIXES.items() if found in str(error)), None
+        )
+        if hint is None:
+            raise
+        raise ValueError(
+            f"estimator={type(model).__name__}(...) refused the training "
+            f"input ({error}). DwB passes X to the estimator as it is: {hint}"
+        ) from error
+
+
+#: Input a wrapped estimator refuses (a fragment of its error) and the fix.
+_INPUT_FIXES = {
+    "could not convert string to float": (
+        "encode the text columns first (e.g. a Pipeline of a ColumnTransformer "
+        "with a OneHotEncoder and the classifier, as estimator), or use a "
+        "model that takes them (HistGradientBoostingClassifier("
+        "categorical_features='from_dtype') with pandas categoricals)."
+    ),
+    "contains NaN": (
+        "impute the missing values first (e.g. make_pipeline(SimpleImputer(), "
+        "classifier) as estimator), or use a model that takes them "
+        "(HistGradientBoostingClassifier)."
+    ),
+}
 
 
 def proba_of(model, X, n_classes):

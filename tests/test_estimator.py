@@ -604,3 +604,28 @@ def test_nested_estimator_parameters_without_an_estimator_name_the_fix(task):
         cv=2,
     ).fit(X, y, sensitive_features=groups)
     assert search.best_estimator_.student_.max_iter in (2, 3)
+
+
+def test_input_the_estimator_refuses_is_said_with_the_fix():
+    X, y, groups = make_biased_classification(
+        n_samples=800, n_features=6, group_column=False, random_state=0
+    )
+    text = pd.DataFrame(X, columns=list("abcdef")).assign(c=np.where(y, "u", "v"))
+    missing = X.copy()
+    missing[0, 0] = np.nan
+    cases = [
+        (
+            text,
+            r"LogisticRegression\(...\) refused the training input \(could not "
+            r"convert string to float: '[uv]'\)\. .*encode the text columns first",
+        ),
+        (text.to_numpy(), "refused the training input"),
+        (missing, r"does not take missing values .* impute them first"),
+        (pd.DataFrame(missing), r"(?s)refused the training input .*impute the missing"),
+    ]
+    for X_bad, message in cases:
+        clf = _dwb(LogisticRegression())
+        with pytest.raises(ValueError, match=message):
+            clf.fit(X_bad, y, sensitive_features=groups)
+    # the model that takes them
+    _dwb(_hgb()).fit(missing, y, sensitive_features=groups)
