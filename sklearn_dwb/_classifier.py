@@ -38,6 +38,7 @@ from ._learners import (
     EstimatorLearner,
     NetworkLearner,
     StudentBlend,
+    own_random_state,
     student_log_proba,
     student_proba,
 )
@@ -168,7 +169,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         student.
         Without epochs to draw fresh doses in, the plan search's dose
         teachers learn their rows once, each row with a dose drawn for it.
-        Every ``random_state`` of the clones is set from ``random_state``.
+        Every ``random_state`` of the clones is set from ``random_state``;
+        with ``random_state=None`` and an estimator whose ``random_state``
+        is an int, the clones keep the estimator's, and the fit's own random
+        stages are drawn from it (fits repeat).
         Its parameters are reached as ``estimator__<name>`` (``set_params``,
         ``GridSearchCV``). The network parameters (``hidden_layer_sizes``
         to ``tol``, ``distill_temperature``, ``device``, ``module__*``) are
@@ -376,7 +380,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         ``torch.Generator`` of its own and never from torch's global
         generator, whose state is left unchanged. (A custom ``module``
         initialises and drops out with the global generator; its trainings
-        seed it, restore the caller's state after, and take turns.)
+        seed it, restore the caller's state after, and take turns.) None
+        with an ``estimator`` whose ``random_state`` is an int: that one
+        seeds the fit, and the clones keep it.
     verbose : int, default=0
         What ``fit`` prints: nothing at 0; at 1 one line per network it
         trains ("teacher: 14 epochs (early stopping), train loss ..., best
@@ -725,7 +731,12 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         else:
             self._check_network_parameters_unset()
         data = self._validate_training_data(X, y, sensitive_features, sample_weight)
-        seeds = _Seeds.draw(self.random_state)
+        # random_state=None and an estimator with a random_state of its own:
+        # the clones keep it, and the fit's random stages are drawn from it
+        own = None
+        if not network and self.random_state is None:
+            own = own_random_state(self.estimator)
+        seeds = _Seeds.draw(self.random_state if own is None else own)
         auto = self.trigger_strength == "auto"
         # a scikit-learn estimator stops (or not) on its own: the validation
         # rows only score the strengths of "auto" without a bound
@@ -737,7 +748,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         if network:
             learner = NetworkLearner(self, len(data.classes), device)
         else:
-            learner = EstimatorLearner(self, len(data.classes))
+            learner = EstimatorLearner(self, len(data.classes), own is not None)
         data = data._replace(X=learner.prepare(data.X, data.y_codes, seeds.stamp_seed))
         fit = (learner, data, seeds, train_rows, valid_rows)
         if auto:

@@ -392,11 +392,25 @@ def widen_per_feature_params(model, n_features, n_extra):
     return model.set_params(**widened)
 
 
+def own_random_state(estimator):
+    """The first integer ``random_state`` of ``estimator`` (its own or a
+    step's), or None."""
+    for name, value in estimator.get_params(deep=True).items():
+        if (name == "random_state" or name.endswith("__random_state")) and _is_int(
+            value
+        ):
+            return int(value)
+    return None
+
+
 def seeded_clone(estimator, seed):
     """A clone of ``estimator`` with every ``random_state`` it has (its own
     and its steps', for a Pipeline) set to ``seed``, as scikit-learn's
-    ensembles seed their members."""
+    ensembles seed their members; with ``seed=None``, a clone that keeps
+    them."""
     model = clone(estimator)
+    if seed is None:
+        return model
     seeded = {
         name: int(seed)
         for name in model.get_params(deep=True)
@@ -630,9 +644,12 @@ class EstimatorLearner:
 
     train_longer = "the estimator's iterations, e.g. estimator__max_iter"
 
-    def __init__(self, owner, n_classes):
+    def __init__(self, owner, n_classes, keep_own_seeds=False):
         self.owner = owner
         self.n_classes = n_classes
+        # the clones keep the estimator's own random_state (see the
+        # classifier's random_state), or get one drawn by the fit
+        self.keep_own_seeds = keep_own_seeds
         estimator = owner.estimator
         check_wrapped_estimator(estimator)
         # a Pipeline's transformers are fitted once, on the clean features;
@@ -644,11 +661,14 @@ class EstimatorLearner:
             estimator = estimator.steps[-1][1]
         self.estimator = estimator
 
+    def _seed(self, seed):
+        return None if self.keep_own_seeds else seed
+
     def prepare(self, X, y, seed):
         """The features every model of the fit learns from: X, or the
         output of a Pipeline's transformers fitted on it (dense)."""
         if self.steps is not None:
-            transformer = seeded_clone(Pipeline(self.steps[:-1]), seed)
+            transformer = seeded_clone(Pipeline(self.steps[:-1]), self._seed(seed))
             X = transformer.fit_transform(X, y)
             self.transformer = transformer
             X = X.toarray() if sparse.issparse(X) else X
@@ -668,7 +688,7 @@ class EstimatorLearner:
         return append_columns(X, columns)
 
     def _fit(self, seed, X, y, sample_weight):
-        model = seeded_clone(self.estimator, seed)
+        model = seeded_clone(self.estimator, self._seed(seed))
         n_extra = X.shape[1] - self.n_features
         if n_extra > 0:  # a teacher: per-feature settings cover its columns
             model = widen_per_feature_params(model, self.n_features, n_extra)

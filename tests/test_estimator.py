@@ -629,3 +629,19 @@ def test_input_the_estimator_refuses_is_said_with_the_fix():
             clf.fit(X_bad, y, sensitive_features=groups)
     # the model that takes them
     _dwb(_hgb()).fit(missing, y, sensitive_features=groups)
+
+
+def test_estimator_random_state_seeds_the_fit_when_dwb_has_none(task):
+    X, y, groups = task
+    forest = RandomForestClassifier(n_estimators=10, random_state=123)
+    first = BackdoorDebiasClassifier(estimator=forest, trigger_strength=0.5)
+    first.fit(X, y, sensitive_features=groups)
+    again = clone(first).fit(X, y, sensitive_features=groups)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    assert first.student_.random_state == 123
+    assert forest.random_state == 123
+    # DwB's own random_state, when set, seeds every clone instead
+    seeded = (
+        clone(first).set_params(random_state=0).fit(X, y, sensitive_features=groups)
+    )
+    assert seeded.student_.random_state != 123
