@@ -1,5 +1,6 @@
 """BackdoorDebiasClassifier: a poisoned teacher distilled into a clean student."""
 
+import inspect
 import itertools
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -730,6 +731,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             device = resolve_device(self.device)  # a missing GPU: said first
         else:
             self._check_network_parameters_unset()
+        self._warn_ignored_parameters()
         data = self._validate_training_data(X, y, sensitive_features, sample_weight)
         # random_state=None and an estimator with a random_state of its own:
         # the clones keep it, and the fit's random stages are drawn from it
@@ -784,6 +786,31 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self._set_fitted_attributes(data, chosen, response, student, search, scores)
         self._warn_weak_triggers(response[1])
         return self
+
+    def _warn_ignored_parameters(self):
+        """Say which parameters of the search for a bound a fit ignores:
+        they act only with trigger_strength="auto" and max_disparity."""
+        if self.trigger_strength == "auto" and self.max_disparity is not None:
+            return
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self)).parameters.items()
+        }
+        ignored = [
+            f"{name}={getattr(self, name)!r}"
+            for name in _BOUND_PARAMETERS
+            if not _is_default(getattr(self, name), defaults[name])
+        ]
+        if ignored:
+            verb = "is ignored: it configures"
+            if len(ignored) > 1:
+                verb = "are ignored: they configure"
+            warn_caller(
+                f"{', '.join(ignored)} {verb} the search for a bound, which runs "
+                "with trigger_strength='auto' and max_disparity set (now "
+                f"trigger_strength={self.trigger_strength!r}, max_disparity="
+                f"{self.max_disparity!r}).",
+            )
 
     def _check_network_parameters_unset(self):
         given = [MODULE_PREFIX + name for name in self._module_kwargs()]
@@ -1341,6 +1368,23 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+
+#: Parameters that act only in the search for a bound.
+_BOUND_PARAMETERS = (
+    "max_disparity",
+    "max_accuracy_loss",
+    "confidence",
+    "blend_students",
+    "cv",
+)
+
+
+def _is_default(value, default):
+    try:
+        return bool(value is default or value == default)
+    except (TypeError, ValueError):  # e.g. arrays: not a default
+        return False
 
 
 def _some(labels, shown=5):

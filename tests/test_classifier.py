@@ -1188,3 +1188,33 @@ def test_a_group_too_small_for_the_validation_split_is_named():
         r"another group, or set max_disparity",
     ):
         clf.fit(X, y, sensitive_features=groups)
+
+
+@pytest.mark.parametrize(
+    "params, ignored",
+    [
+        (dict(max_disparity=0.03), "max_disparity=0.03 is ignored: it configures"),
+        (
+            dict(trigger_strength="auto", confidence=0.95, cv=3),
+            "confidence=0.95, cv=3 are ignored: they configure",
+        ),
+    ],
+)
+def test_parameters_of_the_search_for_a_bound_say_when_they_are_ignored(
+    biased_data, fast_params, params, ignored
+):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(**{**fast_params, "max_epochs": 2, **params})
+    with pytest.warns(UserWarning, match=ignored):
+        clf.fit(X, y, sensitive_features=groups)
+    # the defaults, and a search for a bound, say nothing of the kind
+    for quiet in (
+        {},
+        dict(trigger_strength="auto", max_disparity=0.5, confidence=0.8, cv=3),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            BackdoorDebiasClassifier(**{**fast_params, "max_epochs": 2, **quiet}).fit(
+                X, y, sensitive_features=groups
+            )
+        assert not any("ignored" in str(w.message) for w in caught)
