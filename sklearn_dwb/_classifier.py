@@ -1002,6 +1002,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             confidence=self.confidence,
             grid=DOSE_GRID,
             max_accuracy_loss=self.max_accuracy_loss,
+            frozen_groups=np.setdiff1d(
+                np.arange(plan.n_groups), plan.trigger_cells // len(data.classes)
+            ),
         )
         check = len(folds) > 1 and self.distill_weight == 1
         best = search.run(plan.n_groups, self.max_disparity)
@@ -1059,6 +1062,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             student=check,
             longer=learner.train_longer,
             blended=None if blend is None else max(blend[1], 1.0 - blend[1]),
+            note=self._small_groups_note(data),
         )
         checked = {p: t[2] for p, t in tried.items()} if check else None
         table = search.table(DOSE_GRID, data.group_labels, chosen, checked, weights)
@@ -1071,6 +1075,20 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         else:
             source = "teacher on its training rows (in-sample)"
         return candidate, student, table, search.estimate(score, source)
+
+    def _small_groups_note(self, data):
+        """A sentence naming groups too small to measure, for the warning
+        that no plan reaches the bound: their rates are noise, and one
+        can set the disparity on its own."""
+        sizes = np.bincount(data.group_codes, minlength=len(data.group_labels))
+        small = data.group_labels[sizes < max(self.min_group_size, 1)]
+        if not len(small):
+            return ""
+        return (
+            f" Groups {_some(small)} have fewer than min_group_size="
+            f"{self.min_group_size} rows: their rates are noise and can set "
+            "the disparity alone; merge them with other groups."
+        )
 
     def _best_blend(self, learner, data, search, tried):
         """The best mix of two checked students, if it ranks above every

@@ -380,6 +380,9 @@ class PlanSearch:
     then keeps the most accurate plan whose upper bound on the disparity is
     within ``max_disparity``.
 
+    Groups in ``frozen_groups`` (those the plan gives no trigger) keep
+    strength 0 in every plan.
+
     With ``max_accuracy_loss``, a plan or model whose accuracy is more than
     that below the plain plan's (strength 0 for every group, the grid value
     nearest 0) is out of the search: it ranks below every plan within the
@@ -402,8 +405,10 @@ class PlanSearch:
         confidence=None,
         grid=None,
         max_accuracy_loss=None,
+        frozen_groups=(),
     ):
         self.metric = metric
+        self.frozen_groups = frozenset(int(g) for g in frozen_groups)
         # ties between plans go to the strengths nearest 0 (the grid's
         # values; without a grid, the smaller indices)
         self.grid = np.arange(len(predictions)) if grid is None else np.asarray(grid)
@@ -557,24 +562,33 @@ class PlanSearch:
         self.offset = np.nan_to_num(offset)
         self.scores = {}
 
+    def doses_of(self, group):
+        """The grid indices a group's strength is searched over: only the
+        plain one (0) for a group that gets no triggers (``frozen_groups``),
+        whose strength moves nothing but the teacher's dose input."""
+        if group in self.frozen_groups:
+            return [self.plain_plan[0]]
+        return range(self.n_doses)
+
     def run(self, n_groups, max_disparity, exclude=()):
         """Evaluate every plan, or search one group at a time when there are
         more than :data:`MAX_PLANS`; return the best plan for the bound."""
-        if self.n_doses**n_groups <= MAX_PLANS:
-            self.score_all(itertools.product(range(self.n_doses), repeat=n_groups))
+        doses = [self.doses_of(group) for group in range(n_groups)]
+        if np.prod([len(d) for d in doses], dtype=float) <= MAX_PLANS:
+            self.score_all(itertools.product(*doses))
             return self.best(max_disparity, exclude)
 
         # one group at a time; only the uniform plans and the path are kept
         # (with thousands of groups, every plan tried would take gigabytes)
-        uniform = [(j,) * n_groups for j in range(self.n_doses)]
+        uniform = [
+            tuple(j if len(d) > 1 else d[0] for d in doses) for j in range(self.n_doses)
+        ]
         self.score_all(uniform)
         best = max(uniform, key=lambda plan: self._rank(plan, max_disparity))
         for _ in range(2):
             start = best
             for group in range(n_groups):
-                moves = [
-                    best[:group] + (j,) + best[group + 1 :] for j in range(self.n_doses)
-                ]
+                moves = [best[:group] + (j,) + best[group + 1 :] for j in doses[group]]
                 ranks = [
                     self.rank_of(score, max_disparity)
                     for score in self._score_many(moves)
@@ -710,6 +724,7 @@ def warn_if_out_of_bound(
     student,
     longer="max_epochs, n_iter_no_change",
     blended=None,
+    note="",
 ):
     """Warn when the model kept is not within the bound (none was, and the
     least disparate one found by the checked value is used), or is more than
@@ -717,7 +732,7 @@ def warn_if_out_of_bound(
     loss was found); ``strengths`` are the kept plan's per group,
     ``longer`` names the parameters that train the models longer,
     ``blended`` the weight of the plan's student where it is kept blended
-    with another."""
+    with another; ``note`` is said last."""
     disparity = search.checked_value(score)
     below_floor = score.accuracy < search.accuracy_floor
     if disparity <= max_disparity and not below_floor:
@@ -752,7 +767,7 @@ def warn_if_out_of_bound(
         f"{score.accuracy:.4f}, is used ({chosen}). "
         f"{_cost_of_bound_text(search, max_disparity, plain)}"
         f"Raise max_disparity{fix}, or train longer ({longer}): one strength "
-        "per group moves base rates and cannot close every gap.",
+        f"per group moves base rates and cannot close every gap.{note}",
     )
 
 

@@ -939,3 +939,33 @@ def test_best_blend_ranks_a_mix_above_each_student_alone():
     search, tried = _blend_search(students, y_first, groups)
     clf.set_params(max_disparity=0.2)
     assert clf._best_blend(None, data, search, tried) is None
+
+
+@pytest.mark.parametrize("estimator", [None, "hgb"])
+def test_a_group_without_triggers_keeps_strength_0(fast_params, estimator):
+    """A group that lacks a class gets no trigger: the search keeps its
+    strength at 0 in every plan, with the network and with boosting alike
+    (a network's dose input could otherwise move it to any strength)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y, groups = make_biased_classification(
+        n_samples=900, n_groups=3, label_bias=0.5, random_state=0
+    )
+    y = y.copy()
+    y[groups == 2] = 0
+    params = dict(fast_params)
+    if estimator == "hgb":
+        params = dict(
+            estimator=HistGradientBoostingClassifier(max_iter=20), random_state=0
+        )
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric="demographic_parity_difference",
+        max_disparity=0.05,
+        **params,
+    )
+    with pytest.warns(UserWarning, match=r"Groups \[2\] lack at least one class"):
+        clf.fit(X, y, sensitive_features=groups)
+    assert clf.trigger_strength_[2] == 0.0
+    assert (clf.plan_search_["strength[2]"] == 0.0).all()
+    assert len(clf.plan_search_) == len(DOSE_GRID) ** 2

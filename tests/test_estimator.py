@@ -645,3 +645,25 @@ def test_estimator_random_state_seeds_the_fit_when_dwb_has_none(task):
         clone(first).set_params(random_state=0).fit(X, y, sensitive_features=groups)
     )
     assert seeded.student_.random_state != 123
+
+
+def test_a_one_row_group_is_named_when_no_plan_reaches_the_bound():
+    X, y, groups = make_biased_classification(
+        n_samples=800, n_features=6, group_column=False, random_state=0
+    )
+    groups = groups.astype(object)
+    groups[np.flatnonzero(y == 1)[0]] = "solo"
+    clf = _dwb(
+        LogisticRegression(),
+        trigger_strength="auto",
+        auto_metric="demographic_parity_difference",
+        max_disparity=0.05,
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"No plan reaches .* Groups \['solo'\] have fewer than "
+        r"min_group_size=10 rows: their rates are noise",
+    ):
+        clf.fit(X, y, sensitive_features=groups)
+    # it gets no triggers, and its strength stays 0
+    assert clf.trigger_strength_["solo"] == 0.0
