@@ -1,5 +1,6 @@
 """BackdoorDebiasClassifier: a poisoned teacher distilled into a clean student."""
 
+import difflib
 import inspect
 import itertools
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from ._trigger import (
     trigger_matrix,
     trigger_response,
 )
+from .nn import TabularMLP
 from .utils._frames import take_rows
 from .utils._validation import (
     check_index_alignment,
@@ -613,12 +615,28 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     def _set_module_params(self, params):
         for name, value in params.items():
             if not name.startswith(MODULE_PREFIX):
-                raise TypeError(
-                    f"{type(self).__name__} got an unexpected keyword argument "
-                    f"{name!r}; keyword arguments of the network are prefixed "
-                    f"with {MODULE_PREFIX!r} (e.g. module__hidden_layer_sizes)."
-                )
+                raise TypeError(self._unexpected_keyword(name))
             setattr(self, name, value)
+
+    def _unexpected_keyword(self, name):
+        """The error for a keyword that is no parameter: the closest
+        parameter name (of the estimator, or of the default network with
+        its ``module__`` prefix), else how the network's are passed."""
+        network = [
+            MODULE_PREFIX + p
+            for p in inspect.signature(TabularMLP).parameters
+            if p not in ("n_features", "n_classes", "generator")
+        ]
+        names = [*inspect.signature(type(self)).parameters, *network]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+        start = f"{type(self).__name__} got an unexpected keyword argument {name!r}"
+        if close:
+            return f"{start}; did you mean {close[0]!r}?"
+        return (
+            f"{start}. It is no parameter of the estimator; keyword arguments "
+            f"of a custom network module are prefixed with {MODULE_PREFIX!r} "
+            "(e.g. module__hidden_layer_sizes)."
+        )
 
     def get_params(self, deep=True):
         """Parameters of the estimator, ``module__*`` keyword arguments included.

@@ -294,6 +294,10 @@ def test_module_keyword_arguments_route_like_skorch(biased_data, fast_params):
     assert widths == [6, 2]
     with pytest.raises(TypeError, match="prefixed with 'module__'"):
         BackdoorDebiasClassifier(hidden=3)
+    # a mistyped parameter: the closest name
+    for typo, meant in [("max_epoch", "max_epochs"), ("dropuot", "dropout")]:
+        with pytest.raises(TypeError, match=f"did you mean '{meant}'"):
+            BackdoorDebiasClassifier(**{typo: 3})
 
 
 def test_module_as_partial_and_grid_searched_width(biased_data, fast_params):
