@@ -441,7 +441,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         (whose labels it never saw), or, with
         ``distill_weight < 1``, the teachers' held-out predictions at the
         chosen plan (with ``cv=None``, the teacher's own training rows, which
-        is optimistic).
+        is optimistic). The Series holds text in ``scored``, so its dtype is
+        object: ``held_out_scores_.drop("scored").astype(float)`` gives the
+        numbers (``confidence`` is NaN without a confidence level).
     groups_ : ndarray of shape (n_groups,)
         Group labels (tuples for several sensitive features).
     bias_matrix_ : pandas.DataFrame of shape (n_groups, n_classes)
@@ -465,7 +467,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         :class:`~sklearn_dwb.StudentBlend` of two such students. When no
         cell is stamped (e.g.
         ``trigger_strength=0``) the teacher has no backdoor and serves as the
-        student without a distillation step.
+        student without a distillation step. It is the estimator's inner
+        model: its own ``predict`` returns class codes, and a network
+        student takes float32 input; predict through the estimator, which
+        gives labels of ``classes_`` and casts the input.
     teacher_ : skorch.NeuralNetClassifier, scikit-learn classifier or list
         The backdoored teacher (input: the features, with ``max_disparity``
         one strength column per group, then the trigger columns); with

@@ -701,8 +701,9 @@ class PlanSearch:
 
     def estimate(self, score, source):
         """A score as ``held_out_scores_``: named as in :meth:`table`."""
+        confidence = np.nan if self.confidence is None else self.confidence
         return pd.Series(
-            {**self._named(score), "confidence": self.confidence, "scored": source},
+            {**self._named(score), "confidence": confidence, "scored": source},
             name="held_out_scores",
             dtype=object,
         )

@@ -1222,3 +1222,31 @@ def test_parameters_of_the_search_for_a_bound_say_when_they_are_ignored(
                 X, y, sensitive_features=groups
             )
         assert not any("ignored" in str(w.message) for w in caught)
+
+
+def test_tiny_sample_weights_are_not_read_as_zero(biased_data, fast_params):
+    X, y, groups = biased_data
+    params = {**fast_params, "max_epochs": 3}
+    tiny = BackdoorDebiasClassifier(**params).fit(
+        X, y, sensitive_features=groups, sample_weight=np.full(len(y), 1e-50)
+    )
+    assert tiny.bias_matrix_.to_numpy().sum() == pytest.approx(len(y))
+    # within float32's range the weights are used as they are
+    plain = BackdoorDebiasClassifier(**params).fit(
+        X, y, sensitive_features=groups, sample_weight=np.full(len(y), 0.5)
+    )
+    assert plain.bias_matrix_.to_numpy().sum() == pytest.approx(len(y) / 2)
+
+
+def test_held_out_scores_round_without_a_confidence_level(biased_data, fast_params):
+    X, y, groups = biased_data
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        max_disparity=0.5,
+        confidence=None,
+        **{**fast_params, "max_epochs": 3},
+    ).fit(X, y, sensitive_features=groups)
+    # every entry but the text of "scored" is a number (confidence NaN)
+    rounded = clf.held_out_scores_.drop("scored").astype(float).round(3)
+    assert np.isnan(rounded["confidence"])
+    assert rounded["accuracy"] == round(clf.held_out_scores_["accuracy"], 3)

@@ -299,3 +299,10 @@ def test_bank_marketing_offline_error_names_the_zips(tmp_path, monkeypatch):
     assert not list((tmp_path / "bank").iterdir())
     with pytest.raises(OSError, match="download_if_missing=False.*bank.zip"):
         fetch_bank_marketing(data_home=tmp_path, download_if_missing=False)
+
+
+def test_an_empty_data_home_variable_is_unset(monkeypatch):
+    from sklearn_dwb.datasets import get_data_home
+
+    monkeypatch.setenv("SKLEARN_DWB_DATA", "")
+    assert get_data_home() == Path("~", "scikit_learn_data", "sklearn_dwb").expanduser()

@@ -72,8 +72,11 @@ ZIP_MEMBERS = {
 # -> where they come from. They are read from the data home or a mirror only.
 NOT_DOWNLOADABLE = {
     "credit": {
-        "UCI_Credit_Card.csv": "the CSV export of the Excel table in {url}; "
-        "UCI distributes no CSV",
+        "UCI_Credit_Card.csv": "the file UCI_Credit_Card.csv as published "
+        "with UCI's table on Kaggle (dataset "
+        "uciml/default-of-credit-card-clients-dataset), the CSV export of the "
+        "Excel table in {url}; UCI distributes no CSV, and a CSV exported from "
+        "that Excel file by hand differs from the pinned file byte for byte",
     },
 }
 
@@ -102,7 +105,9 @@ def get_data_home(data_home=None):
     '/data/fairness'
     """
     if data_home is None:
-        data_home = os.environ.get("SKLEARN_DWB_DATA")
+        # an empty variable is unset (the shell's ``VAR=``), not the
+        # current folder
+        data_home = os.environ.get("SKLEARN_DWB_DATA") or None
     if data_home is None:
         data_home = Path("~", "scikit_learn_data", "sklearn_dwb")
     return Path(data_home).expanduser()

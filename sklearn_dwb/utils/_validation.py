@@ -31,10 +31,20 @@ def check_numeric_columns(X):
 
 
 def check_sample_weight(sample_weight, X):
-    """Non-negative, finite float32 weights, not all zero (ones if None)."""
-    return _check_sample_weight(
-        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+    """Non-negative, finite float32 weights, not all zero (ones if None).
+
+    Weights are checked in float64; weights whose largest is beyond float32's
+    normal range (tiny, such as 1e-50, or huge) are divided by it first, so
+    that the cast neither turns them to zero nor to infinity; weights within
+    the range are cast as they are."""
+    weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    largest = weight.max()
+    limits = np.finfo(np.float32)
+    if largest < limits.smallest_normal or largest > limits.max / len(weight):
+        weight = weight / largest
+    return weight.astype(np.float32)
 
 
 def check_sensitive_features(sensitive_features):
