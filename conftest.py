@@ -96,3 +96,13 @@ def assert_kept_model_ranks_first(clf, X, y, groups, bound):
         if weights is not None:
             assert chosen["student_weight"].iloc[0] == 1.0
     return students
+
+
+def cells_of(n_per_cell):
+    """Group and class codes with ``n_per_cell[g][k]`` rows in cell (g, k)."""
+    groups, classes = [], []
+    for g, row in enumerate(n_per_cell):
+        for k, n in enumerate(row):
+            groups += [g] * n
+            classes += [k] * n
+    return np.array(groups), np.array(classes)

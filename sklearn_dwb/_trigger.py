@@ -112,7 +112,7 @@ def choose_stamped_rows(cell_codes, counts_per_cell, rng):
     return cell_ranks(cell_codes, rng) < counts_per_cell[cell_codes]
 
 
-class StampPlan(NamedTuple):
+class TriggerPlan(NamedTuple):
     """Steps 1 and 2 of DwB for one trigger strength."""
 
     bias_matrix: np.ndarray  # (n_groups, n_classes) sample-weighted counts
@@ -170,7 +170,7 @@ def plan_stamps(
 
     Returns
     -------
-    StampPlan
+    TriggerPlan
         Bias matrix, rates, exact stamp counts per cell and the stamped rows.
     """
     bias, rows, rates, incomplete, small = cell_rates(
@@ -180,7 +180,7 @@ def plan_stamps(
     stamped = choose_stamped_rows(
         group_codes * shape[1] + class_codes, counts.ravel(), rng
     )
-    return StampPlan(bias, rates, rows, counts, incomplete, small, stamped)
+    return TriggerPlan(bias, rates, rows, counts, incomplete, small, stamped)
 
 
 def cell_rates(
@@ -235,6 +235,22 @@ def append_triggers(X, triggers):
     return np.hstack([X, triggers]).astype(np.float32, copy=False)
 
 
+class MeanTeacher:
+    """Cross-fitted dose teachers seen as one network: the mean of their
+    class probabilities (for the trigger diagnostic)."""
+
+    def __init__(self, teachers):
+        self.teachers = teachers
+
+    @classmethod
+    def of(cls, teacher):
+        """The teacher itself, or the mean of a list of teachers."""
+        return cls(teacher) if isinstance(teacher, list) else teacher
+
+    def predict_proba(self, X):
+        return np.mean([t.predict_proba(X) for t in self.teachers], axis=0)
+
+
 def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rng):
     """How far each trigger moves the teacher on clean rows of its group.
 
@@ -249,7 +265,7 @@ def trigger_response(teacher, clean_input, group_codes, plan, columns, value, rn
         ``clean_input(rows)``: the teacher's input for those rows, no trigger.
     group_codes : ndarray of shape (n_samples,)
         Group of each row.
-    plan : StampPlan
+    plan : TriggerPlan
         The plan whose stamped cells are probed.
     columns : ndarray of int
         The teacher's input column of each of ``plan.trigger_cells``.

@@ -27,9 +27,12 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from conftest import assert_kept_model_ranks_first
-from sklearn_dwb import BackdoorDebiasClassifier, _learners
-from sklearn_dwb._dose import DOSE_GRID
-from sklearn_dwb._learners import EstimatorLearner, StudentBlend, proba_of
+from sklearn_dwb import BackdoorDebiasClassifier, _estimator_learner
+from sklearn_dwb._blend import StudentBlend, proba_of
+from sklearn_dwb._estimator_learner import EstimatorLearner
+from sklearn_dwb._folds import Rows
+from sklearn_dwb._inputs import validate_training_data
+from sklearn_dwb._tuning import STRENGTH_GRID
 from sklearn_dwb.datasets import make_biased_classification
 from sklearn_dwb.metrics import fairness_scorer
 from sklearn_dwb.model_selection import fair_refit
@@ -95,8 +98,8 @@ def test_boosted_student_follows_its_teacher(task):
 def test_soft_label_copies_weigh_what_the_targets_say(task):
     X, y, groups = task
     clf = _dwb(LogisticRegression(), distill_weight=0.25)
-    data = clf._validate_training_data(X, y, groups, None)
-    learner = EstimatorLearner(clf, 2)
+    data = validate_training_data(clf, X, y, groups, None)
+    learner = EstimatorLearner(clf.estimator, 2, 0.25, 10.0, False)
     seen = {}
 
     def record(seed, X_fit, y_fit, weight):
@@ -106,7 +109,7 @@ def test_soft_label_copies_weigh_what_the_targets_say(task):
     learner._fit = record
     rows = np.arange(len(X))
     p = np.linspace(0.1, 0.9, len(X))
-    learner.distil(data, np.log(np.c_[1 - p, p]), 0, rows, None)
+    learner.distil(data, np.log(np.c_[1 - p, p]), 0, Rows(rows, None))
     # each row's copies weigh 1 in all; class 1's copy weighs
     # 0.25 * p + 0.75 * [y == 1]
     total = np.bincount(np.r_[rows, rows], seen["weight"], minlength=len(X))
@@ -184,10 +187,10 @@ def test_boosted_dose_teachers_asked_by_bisection_answer_as_at_every_dose(
         asked.append(len(X_in))
         return proba_of(model, X_in, n_classes)
 
-    monkeypatch.setattr(_learners, "proba_of", counting)
+    monkeypatch.setattr(_estimator_learner, "proba_of", counting)
     fits = {}
-    for step in (1, _learners.BISECT_STEP):
-        monkeypatch.setattr(_learners, "BISECT_STEP", step)
+    for step in (1, _estimator_learner.BISECT_STEP):
+        monkeypatch.setattr(_estimator_learner, "BISECT_STEP", step)
         asked.clear()
         clf = _dwb(
             estimator,
@@ -200,8 +203,8 @@ def test_boosted_dose_teachers_asked_by_bisection_answer_as_at_every_dose(
     (every, n_every), (bisected, n_bisected) = fits.values()
     pd.testing.assert_frame_equal(every.plan_search_, bisected.plan_search_)
     np.testing.assert_array_equal(every.predict_proba(X), bisected.predict_proba(X))
-    assert n_every >= len(DOSE_GRID) * len(X)
-    assert n_bisected < n_every - 0.2 * len(DOSE_GRID) * len(X)
+    assert n_every >= len(STRENGTH_GRID) * len(X)
+    assert n_bisected < n_every - 0.2 * len(STRENGTH_GRID) * len(X)
 
 
 def test_auto_without_a_bound_scores_five_strengths(task):
