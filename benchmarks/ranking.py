@@ -327,16 +327,132 @@ def report(results, floors):
     return "\n".join(lines), summary
 
 
+#: The columns of ``results.csv`` the ranking reads, and those of them that
+#: hold numbers.
+NUMBER_COLUMNS = ("accuracy", *dict.fromkeys(metric for metric, _ in BOUNDS))
+RESULT_COLUMNS = ("task", "method", "seed", *NUMBER_COLUMNS)
+
+
+def _shown(path):
+    """``path`` relative to the working folder where it lies below it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _check_columns(parser, option, path, frame, needed, numbers, fix, rows):
+    """Refuse a table that lacks one of the ``needed`` columns, has no row
+    (``rows`` names them), or holds something other than numbers in one of
+    the ``numbers`` columns."""
+    missing = [column for column in needed if column not in frame]
+    if missing:
+        parser.error(
+            f"argument {option}: {path} lacks the column(s) {', '.join(missing)}; {fix}"
+        )
+    if frame.empty:
+        parser.error(f"argument {option}: {path} holds no {rows}; {fix}")
+    wrong = [
+        column
+        for column in numbers
+        if column in frame and not pd.api.types.is_numeric_dtype(frame[column])
+    ]
+    if wrong:
+        parser.error(
+            f"argument {option}: {path} holds other values than numbers in "
+            f"{', '.join(wrong)}; {fix}"
+        )
+
+
+def read_results(parser, path):
+    """``--results`` as a frame, or refuse (one line, with the command that
+    writes the file) where it is missing, unreadable, lacks a column the
+    ranking needs, or has no row."""
+    path = _shown(path)
+    if path.name == "results.csv":
+        fix = f"write it with `python benchmarks/run.py --output-dir {path.parent}`"
+    else:
+        fix = "give --results the results.csv `python benchmarks/run.py` writes"
+    if not path.is_file():
+        parser.error(f"argument --results: no file {path}; {fix}")
+    try:
+        results = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        parser.error(f"argument --results: cannot read {path} ({reason}); {fix}")
+    _check_columns(
+        parser,
+        "--results",
+        path,
+        results,
+        RESULT_COLUMNS,
+        NUMBER_COLUMNS,
+        fix,
+        rows="results",
+    )
+    return results
+
+
+def read_noise_floors(parser, path):
+    """``noise_floors(path)``, or refuse (one line, with the command that
+    writes the file) where it is missing or holds no per-split floors."""
+    path = _shown(path)
+    fix = f"write it with `python benchmarks/noise_floor.py --output {path}`"
+    if not path.is_file():
+        parser.error(f"argument --noise-floor: no file {path}; {fix}")
+    try:
+        splits = pd.DataFrame(json.loads(path.read_text())["splits"])
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as error:
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        parser.error(
+            f"argument --noise-floor: {path} is not a noise floor file "
+            f'(a JSON object with a "splits" list; {reason}); {fix}'
+        )
+    floors = list(FLOOR_COLUMNS.values())
+    # a file without the DPD floors (older runs) still ranks the EOD bounds
+    needed = ["task"] + ([] if splits.columns.isin(floors).any() else floors[:1])
+    if splits.empty:
+        parser.error(f"argument --noise-floor: {path} holds no splits; {fix}")
+    _check_columns(
+        parser, "--noise-floor", path, splits, needed, floors, fix, rows="splits"
+    )
+    return noise_floors(path)
+
+
+def check_output(parser, path):
+    """``--output`` as a path, or refuse where its folder does not exist or
+    it is a folder itself."""
+    path = _shown(path)
+    if path.is_dir():
+        parser.error(
+            f"argument --output: {path} is a folder; give --output a file "
+            f"path, e.g. {path / 'ranking.md'}"
+        )
+    if not path.parent.is_dir():
+        parser.error(
+            f"argument --output: no folder {path.parent}; create it "
+            f"(`mkdir -p {path.parent}`) or give --output a file in an "
+            "existing folder"
+        )
+    return path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/ranking.py", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--results", default=str(BENCHMARK / "results.csv"))
     parser.add_argument(
         "--noise-floor", default=str(HERE / "results" / "noise_floor.json")
     )
     parser.add_argument("--output", default=str(BENCHMARK / "ranking.md"))
     args = parser.parse_args(argv)
-    text, summary = report(pd.read_csv(args.results), noise_floors(args.noise_floor))
-    output = Path(args.output)
+    # every input is checked before the report is computed
+    output = check_output(parser, args.output)
+    results = read_results(parser, args.results)
+    floors = read_noise_floors(parser, args.noise_floor)
+    text, summary = report(results, floors)
     output.write_text(text + "\n")
     output.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
     print(text)

@@ -54,6 +54,7 @@ against equalized-odds and demographic-parity difference to
 """
 
 import argparse
+import difflib
 import fnmatch
 import functools
 import os
@@ -70,6 +71,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
 from sklearn_dwb import BackdoorDebiasClassifier, __version__
+from sklearn_dwb._bound_search import BoundSearch
 from sklearn_dwb._trigger import append_triggers, plan_stamps
 from sklearn_dwb.datasets import (
     fetch_adult,
@@ -259,13 +261,20 @@ def run_dwb(data, seed, target, strength):
     ]
 
 
-class ReweighingPlanSearch(BackdoorDebiasClassifier):
-    """The plan search of ``trigger_strength="auto"`` with Kamiran-Calders
-    weights in place of triggers: each row's dose scales its cell's weight
-    from 1 (dose 0) to ``P(g) P(y) / P(g, y)`` (dose 1) and beyond; the
-    teacher, search and distilled student are otherwise the same."""
+class ReweighingBoundSearch(BoundSearch):
+    """The search for a bound with Kamiran-Calders weights in place of
+    triggers: each row's dose scales its cell's weight from 1 (strength 0)
+    to ``P(g) P(y) / P(g, y)`` (strength 1) and beyond; the teachers,
+    scores and distilled students are otherwise the same."""
 
-    _dose_mechanism = "reweigh"
+    mechanism = "reweigh"
+
+
+class ReweighingPlanSearch(BackdoorDebiasClassifier):
+    """``trigger_strength="auto"`` with a bound, searched by
+    :class:`ReweighingBoundSearch`."""
+
+    _bound_search = ReweighingBoundSearch
 
 
 def run_auto(data, seed, metric, bound, mechanism, cv=5, confidence=None, blend=True):
@@ -919,6 +928,75 @@ def plot_pareto(results, task, path):
 
 
 # ------------------------------------------------------------------ main
+def positive_int(text):
+    """``--seeds``: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seeds: give a positive integer "
+            "(--seeds 3 runs seeds 0, 1 and 2), or leave --seeds out for "
+            "every task's TASK_SEEDS"
+        )
+    return value
+
+
+def nonzero_int(text):
+    """``--n-jobs``: any integer joblib takes, that is any but 0 (-1 is
+    every core, -2 every core but one, ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of processes: give a positive integer "
+            "(1 runs in this process), or -1 for every core (-2 for every "
+            "core but one, ...)"
+        )
+    return value
+
+
+def _check_methods(parser, all_jobs, patterns, quick=False):
+    """Refuse a ``--methods`` pattern that matches no job, naming the
+    closest method names (or the first few)."""
+    names = [name for name, _ in all_jobs]
+    for pattern in patterns or ():
+        if select_jobs(all_jobs, [pattern]):
+            continue
+        near = difflib.get_close_matches(pattern, names, n=5, cutoff=0.5)
+        shown = ", ".join(near or names[:5])
+        parser.error(
+            f"argument --methods: {pattern!r} matches no method of this run; "
+            f"give a name or fnmatch pattern of one, e.g. {shown} "
+            f"({len(names)} methods{' with --quick' if quick else ''})"
+        )
+
+
+def _output_dir(parser, path):
+    """Create ``--output-dir`` (and its parents), or refuse with the path
+    that stands in the way."""
+    out = Path(path)
+    blocking = next(
+        (p for p in [out, *out.parents] if p.exists() and not p.is_dir()), None
+    )
+    if blocking is not None:
+        parser.error(
+            f"argument --output-dir: {blocking} is a file, not a folder; move "
+            "it or give --output-dir another folder"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(
+            f"argument --output-dir: cannot create {out} ({error.strerror}); "
+            "give --output-dir a folder you can write to"
+        )
+    return out
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -929,13 +1007,19 @@ def _parser():
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=None)
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=positive_int,
         default=None,
         help="number of seeds (0, 1, ...) on every task (default: TASK_SEEDS)",
     )
     parser.add_argument("--output-dir", default="benchmark_results")
     parser.add_argument(
-        "--n-jobs", type=int, default=1, help="parallel runs (processes)"
+        "--n-jobs",
+        type=nonzero_int,
+        default=1,
+        help=(
+            "parallel runs (processes); as joblib takes it, -1 for every core, "
+            "-2 for all but one, ..."
+        ),
     )
     parser.add_argument(
         "--quick",
@@ -955,50 +1039,28 @@ def _parser():
     return parser
 
 
-def main(argv=None):
-    """Run the benchmark.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Command-line arguments (``--help`` lists them); ``sys.argv[1:]`` if
-        None.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The raw results of the tasks run, one row per task, method and seed.
-    """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+def _arguments(argv):
+    """The parsed command line, checked before any work: the tasks, the
+    seeds (None: ``TASK_SEEDS``), the output folder (created) and the jobs
+    to run."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    all_jobs = jobs(args.quick)
+    _check_methods(parser, all_jobs, args.methods, args.quick)
     if args.tasks:
         tasks = args.tasks
     else:
         tasks = ["german-sex", "compas-race"] if args.quick else list(TASKS)
     seeds = 1 if args.quick else args.seeds
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / "results.csv"
-    done = set()
-    if csv.exists():
-        previous = pd.read_csv(csv)
-        done = set(
-            zip(previous["task"], previous["method"], previous["seed"], strict=True)
-        )
-    todo = [
-        (task, seed, name, run)
-        for task in tasks
-        for seed in task_seeds(task, seeds)
-        for name, run in select_jobs(jobs(args.quick), args.methods)
-        if (task, name, seed) not in done
-    ]
-    # reductions cost dozens of fits each: run them last
-    todo.sort(key=lambda job: run_cost(job[2]))
-    print(f"{len(todo)} runs to do ({len(done)} results already in {csv})", flush=True)
+    out = _output_dir(parser, args.output_dir)
+    return args, tasks, seeds, out, select_jobs(all_jobs, args.methods)
 
+
+def _run_all(todo, csv, n_jobs):
+    """Run the jobs, appending each one's rows to ``csv`` as it ends."""
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     outputs = parallel(
         delayed(_run_job)(task, seed, run) for task, seed, _, run in todo
     )
@@ -1014,6 +1076,42 @@ def main(argv=None):
                 f"{row['fit_time_s']:.1f} s",
                 flush=True,
             )
+
+
+def main(argv=None):
+    """Run the benchmark.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments (``--help`` lists them); ``sys.argv[1:]`` if
+        None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The raw results of the tasks run, one row per task, method and seed.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, tasks, seeds, out, selected = _arguments(argv)
+    csv = out / "results.csv"
+    done = set()
+    if csv.exists():
+        previous = pd.read_csv(csv)
+        done = set(
+            zip(previous["task"], previous["method"], previous["seed"], strict=True)
+        )
+    todo = [
+        (task, seed, name, run)
+        for task in tasks
+        for seed in task_seeds(task, seeds)
+        for name, run in selected
+        if (task, name, seed) not in done
+    ]
+    # reductions cost dozens of fits each: run them last
+    todo.sort(key=lambda job: run_cost(job[2]))
+    print(f"{len(todo)} runs to do ({len(done)} results already in {csv})", flush=True)
+    _run_all(todo, csv, args.n_jobs)
 
     results = pd.read_csv(csv)
     results = results[results["task"].isin(tasks)]
