@@ -521,7 +521,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             held_out,
         )
         learner = self._learner(len(data.classes), device, own is not None)
-        data = data._replace(X=learner.prepare(data.X, data.y_codes, seeds.stamp_seed))
+        data = data._replace(
+            X=learner.fit_features(data.X, data.y_codes, seeds.stamp_seed)
+        )
         if auto:
             warn_undefined_rates(self.auto_metric, data)
         return learner, data, seeds, rows
@@ -603,9 +605,9 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
                 data, candidate.clean_logits, seeds.student_seed, rows
             )
         if isinstance(student, StudentBlend):
-            finished = [learner.finish(member) for member in student.students]
+            finished = [learner.kept_model(member) for member in student.students]
             return StudentBlend(finished, student.weights, student.n_classes)
-        return learner.finish(student)
+        return learner.kept_model(student)
 
     def _set_fitted_attributes(self, data, result, response, student):
         chosen = result.candidate

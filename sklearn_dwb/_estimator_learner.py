@@ -67,7 +67,7 @@ class EstimatorLearner:
     def _seed(self, seed):
         return None if self.keep_own_seeds else seed
 
-    def prepare(self, X, y, seed):
+    def fit_features(self, X, y, seed):
         """The features every model of the fit learns from: X, or the
         output of a Pipeline's transformers fitted on it (dense)."""
         if self.steps is not None:
@@ -78,7 +78,7 @@ class EstimatorLearner:
         self.n_features = X.shape[1]
         return X
 
-    def finish(self, student):
+    def kept_model(self, student):
         """The model kept as ``student_``: the student, after the fitted
         transformers of a Pipeline."""
         if self.transformer is None:

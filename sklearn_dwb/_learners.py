@@ -6,7 +6,7 @@ teacher, student); a learner trains and queries the models, and is built
 from plain settings (the network's, the distillation's, the trigger value),
 never from the estimator:
 
-- ``prepare(X, y, seed)``: the features every model learns from (a
+- ``fit_features(X, y, seed)``: the features every model learns from (a
   Pipeline's transformers are fitted here);
 - ``append(X, columns)``: the teacher's input, X followed by trigger (or
   dose and trigger) columns;
@@ -20,7 +20,7 @@ never from the estimator:
 - ``distil(data, teacher_logits, seed, rows)``: the student, on the rows
   without triggers, against the teacher's outputs;
 - ``predict_codes(model, X)``: predicted class codes;
-- ``finish(student)``: the model kept as ``student_``.
+- ``kept_model(student)``: the model kept as ``student_``.
 
 :class:`~sklearn_dwb._network_learner.NetworkLearner` trains skorch networks
 (teacher and student of one architecture);

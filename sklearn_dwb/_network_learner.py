@@ -130,11 +130,11 @@ class NetworkLearner:
         self.trigger_value = trigger_value
         self.template = template_net(settings, n_classes, device)
 
-    def prepare(self, X, y, seed):
+    def fit_features(self, X, y, seed):
         """The features every model of the fit learns from: X itself."""
         return X
 
-    def finish(self, student):
+    def kept_model(self, student):
         """The model kept as ``student_``: the student itself."""
         return student
 

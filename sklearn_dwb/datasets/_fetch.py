@@ -140,8 +140,6 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
     (``ZIP_MEMBERS``), checked against its SHA-256, and only then moved to
     its place.
     """
-    import pooch
-
     url, sha256 = SOURCES[dataset][name]
     members = ZIP_MEMBERS.get(dataset, {}).get(name, ())
     not_downloadable = NOT_DOWNLOADABLE.get(dataset, {}).get(name)
@@ -152,17 +150,7 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
     folder = get_data_home(data_home) / dataset
     path = folder / name
     if path.exists():
-        found = pooch.file_hash(path, alg="sha256")
-        if found != sha256:
-            raise OSError(
-                f"{path} has SHA-256 {found}, expected {sha256}: the file is "
-                "corrupt or a different version. "
-                + (
-                    f"Replace it with {origin}."
-                    if not_downloadable
-                    else "Delete it to download it again."
-                )
-            )
+        _check_hash(path, sha256, origin if not_downloadable else None)
         return path
     if not download_if_missing:
         raise OSError(
@@ -181,7 +169,34 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
             f"{BASE_URL_VARIABLE} at a mirror serving it."
         )
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=folder) as temporary:
+    _download_verified(url, members, path, sha256, origin)
+    return path
+
+
+def _check_hash(path, sha256, replace_with=None):
+    """Refuse a file whose SHA-256 is not the pinned one, saying how to get
+    the right one (``replace_with`` for a file that is not downloaded)."""
+    import pooch
+
+    found = pooch.file_hash(path, alg="sha256")
+    if found != sha256:
+        raise OSError(
+            f"{path} has SHA-256 {found}, expected {sha256}: the file is "
+            "corrupt or a different version. "
+            + (
+                f"Replace it with {replace_with}."
+                if replace_with
+                else "Delete it to download it again."
+            )
+        )
+
+
+def _download_verified(url, members, path, sha256, origin):
+    """Download ``url`` beside ``path``, open its zip ``members``, check the
+    file's SHA-256, and only then move it to ``path``."""
+    import pooch
+
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=path.parent) as temporary:
         download = Path(temporary, "download")
         try:
             _download(url, download)
@@ -205,11 +220,11 @@ def _fetch_file(dataset, name, data_home, download_if_missing):
         found = pooch.file_hash(download, alg="sha256")
         if found != sha256:
             raise OSError(
-                f"Refused {url}: {name} has SHA-256 {found}, expected {sha256} "
-                "(a different version or a corrupt download); nothing was saved."
+                f"Refused {url}: {path.name} has SHA-256 {found}, expected "
+                f"{sha256} (a different version or a corrupt download); nothing "
+                "was saved."
             )
         os.replace(download, path)
-    return path
 
 
 def _bunch(frame, target, sensitive, description, return_X_y, as_frame):
