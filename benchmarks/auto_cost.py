@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import _environment, _network, evaluate, load_task  # benchmarks/ on sys.path
+from comparison.methods import evaluate, network  # benchmarks/ is first on sys.path
+from comparison.report import environment  # benchmarks/ is first on sys.path
+from comparison.tasks import load_task  # benchmarks/ is first on sys.path
 
 CONFIGS = {
     "fixed strength 1": dict(trigger_strength=1.0),
@@ -48,7 +50,7 @@ def main(argv=None):
     runs = []
     for seed in range(args.seeds):
         for name, params in CONFIGS.items():
-            model = _network(seed, **params)
+            model = network(seed, **params)
             start = time.perf_counter()
             model.fit(X, y)
             seconds = time.perf_counter() - start
@@ -78,7 +80,7 @@ def main(argv=None):
     }
     summary = {
         "command": "python benchmarks/auto_cost.py --seeds " + str(args.seeds),
-        "environment": f"{_environment()}; 1 torch thread",
+        "environment": f"{environment()}; 1 torch thread",
         "runs": runs,
         "over_fixed_fit_time": ratios,
         "mean_ratio": {name: float(np.mean(r)) for name, r in ratios.items()},

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from comparison.report import environment  # benchmarks/ is first on sys.path
 from joblib import Parallel, delayed
-from run import _environment  # benchmarks/ is first on sys.path
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from sklearn_dwb import BackdoorDebiasClassifier
@@ -231,7 +231,7 @@ def main(argv=None):
     print(summary.to_string(index=False))
     report = {
         "command": "python benchmarks/coverage.py " + " ".join(argv),
-        "environment": _environment(),
+        "environment": environment(),
         "n_train": args.n_train,
         "n_population": args.n_population,
         "label_bias": args.label_bias,

@@ -30,12 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from run import (  # benchmarks/ is first on sys.path
-    _environment,
-    evaluate,
-    load_task,
-    task_seeds,
-)
+from comparison.methods import evaluate  # benchmarks/ is first on sys.path
+from comparison.report import environment  # benchmarks/ is first on sys.path
+from comparison.tasks import load_task, task_seeds  # benchmarks/ is first on sys.path
 from sklearn.linear_model import LogisticRegression
 
 RESULTS = Path(__file__).parent / "results"
@@ -177,7 +174,7 @@ def main(argv=None):
     print(summary.round(4).to_string(index=False))
     report = {
         "command": "python benchmarks/coverage_real.py " + " ".join(argv or []),
-        "environment": _environment(),
+        "environment": environment(),
         "summary": summary.to_dict(orient="records"),
     }
     (RESULTS / "coverage_real.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -39,7 +39,7 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from run import _environment, _network, load_task  # benchmarks/ is first
+from run import environment, load_task, network  # benchmarks/ is first
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 
@@ -61,7 +61,7 @@ def scores(y_codes, y_pred, group_codes, n_groups):
 def _model(seed, estimator, **params):
     if estimator == "hgb":
         params["estimator"] = HistGradientBoostingClassifier()
-    return _network(seed, **params)
+    return network(seed, **params)
 
 
 def _dial(X, y, folds, seed, estimator, max_disparity):
@@ -186,7 +186,7 @@ def main(argv=None):
     ]
     report = {
         "command": "python benchmarks/dial_calibration.py " + " ".join(argv),
-        "environment": _environment(),
+        "environment": environment(),
         "criterion": "dial within 0.02 (disparity) and 0.005 (accuracy) of the "
         "5-fold fixed fits at strength 0 and 1",
         "rows": rows,

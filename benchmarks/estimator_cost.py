@@ -23,7 +23,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from run import _environment, evaluate, load_task  # benchmarks/ on sys.path
+from comparison.methods import evaluate  # benchmarks/ is first on sys.path
+from comparison.report import environment  # benchmarks/ is first on sys.path
+from comparison.tasks import load_task  # benchmarks/ is first on sys.path
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -98,7 +100,7 @@ def main(argv=None):
     }
     summary = {
         "command": f"python benchmarks/estimator_cost.py --seeds {args.seeds}",
-        "environment": f"{_environment()}; 1 OpenMP thread",
+        "environment": f"{environment()}; 1 OpenMP thread",
         "runs": runs,
         "ratios": ratios,
         "mean_ratio": {name: float(np.mean(r)) for name, r in ratios.items()},

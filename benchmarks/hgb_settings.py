@@ -27,7 +27,9 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from run import _environment, evaluate, load_task  # benchmarks/ on sys.path
+from comparison.methods import evaluate  # benchmarks/ is first on sys.path
+from comparison.report import environment  # benchmarks/ is first on sys.path
+from comparison.tasks import load_task  # benchmarks/ is first on sys.path
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -102,7 +104,7 @@ def main(argv=None):
         "command": "python benchmarks/hgb_settings.py --tasks "
         + " ".join(args.tasks)
         + f" --seeds {args.seeds}",
-        "environment": _environment() + "; 1 OpenMP thread",
+        "environment": environment() + "; 1 OpenMP thread",
         "means": summary,
         "runs": runs,
     }

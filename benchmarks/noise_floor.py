@@ -45,13 +45,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
-from run import (  # benchmarks/ is first on sys.path
+from comparison.report import environment  # benchmarks/ is first on sys.path
+from comparison.tasks import (  # benchmarks/ is first on sys.path
     TASKS,
-    _environment,
     load_task,
     task_seeds,
 )
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn.linear_model import LogisticRegression
 
 N_CHECKED = 5  # draws per split checked against fairlearn
@@ -181,7 +181,7 @@ def main(argv=None):
     result = {
         "command": " ".join(["python benchmarks/noise_floor.py", *argv]),
         "environment": (
-            f"{_environment()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
+            f"{environment()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
         ),
         "parameters": {
             "seeds": {task: list(task_seeds(task, args.seeds)) for task in args.tasks},

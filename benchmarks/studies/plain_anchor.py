@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from run import load_task  # noqa: E402
+from comparison.tasks import load_task  # noqa: E402
 
 from sklearn_dwb import BackdoorDebiasClassifier  # noqa: E402
 from sklearn_dwb.datasets import make_biased_classification  # noqa: E402
