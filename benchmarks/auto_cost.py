@@ -21,6 +21,10 @@ from comparison.methods import evaluate, network  # benchmarks/ is first on sys.
 from comparison.report import environment  # benchmarks/ is first on sys.path
 from comparison.tasks import load_task  # benchmarks/ is first on sys.path
 
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("auto_cost.json",)
+
 CONFIGS = {
     "fixed strength 1": dict(trigger_strength=1.0),
     "auto, EOD <= 0.03": dict(

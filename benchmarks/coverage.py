@@ -43,6 +43,19 @@ from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb._disparity import disparity_from_rates, group_rates
 from sklearn_dwb.datasets import make_biased_classification
 
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = (
+    "coverage.csv",
+    "coverage.json",
+    "coverage_hgb.csv",
+    "coverage_hgb.json",
+    "coverage_no_blend.csv",
+    "coverage_no_blend.json",
+    "coverage_hgb_no_blend.csv",
+    "coverage_hgb_no_blend.json",
+)
+
 RESULTS = Path(__file__).parent / "results"
 BOUNDS = {
     "equalized_odds_difference": 0.03,

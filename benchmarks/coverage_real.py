@@ -35,6 +35,13 @@ from comparison.report import environment  # benchmarks/ is first on sys.path
 from comparison.tasks import load_task, task_seeds  # benchmarks/ is first on sys.path
 from sklearn.linear_model import LogisticRegression
 
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = (
+    "coverage_real.csv",
+    "coverage_real.json",
+)
+
 RESULTS = Path(__file__).parent / "results"
 BENCHMARK = Path(__file__).parents[1] / "docs" / "benchmarks" / "results.csv"
 BOUNDS = {

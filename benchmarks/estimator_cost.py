@@ -36,6 +36,10 @@ AUTO = dict(
     auto_metric="equalized_odds_difference",
     max_disparity=0.03,
 )
+
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("estimator_cost.json",)
 CONFIGS = ("plain", "DwB, strength 0.5", "DwB, auto, EOD <= 0.03")
 
 

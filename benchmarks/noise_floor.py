@@ -54,6 +54,10 @@ from comparison.tasks import (  # benchmarks/ is first on sys.path
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn.linear_model import LogisticRegression
 
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("noise_floor.json",)
+
 N_CHECKED = 5  # draws per split checked against fairlearn
 
 

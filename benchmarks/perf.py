@@ -39,6 +39,10 @@ import torch.nn.functional as F
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb.nn import TabularMLP
 
+#: Files this script writes (in benchmarks/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("perf_*.json",)
+
 RESULTS = Path(__file__).parent / "results"
 HIDDEN, DROPOUT, LR, WEIGHT_DECAY = (64, 64), 0.1, 1e-3, 1e-4
 

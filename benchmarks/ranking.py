@@ -48,6 +48,13 @@ BOUNDS = (
     ("equalized_odds_difference", 0.03),
     ("demographic_parity_difference", 0.02),
 )
+
+#: Files this script writes (in docs/benchmarks, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = (
+    "ranking.md",
+    "ranking.json",
+)
 SHORT = {"equalized_odds_difference": "EOD", "demographic_parity_difference": "DPD"}
 
 

@@ -90,6 +90,14 @@ from comparison.report import (  # noqa: E402, F401
 )
 from comparison.tasks import TASKS, _split, load_task, task_seeds  # noqa: E402, F401
 
+#: Files this script writes (in docs/benchmarks, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = (
+    "results.csv",
+    "summary.md",
+    "pareto_*.png",
+)
+
 PROG = "python benchmarks/run.py"
 
 

@@ -1,7 +1,9 @@
 """The benchmark harness (``benchmarks/run.py``): its quick mode (run in CI),
 resuming, the command line, and the reweighing weights."""
 
+import ast
 import doctest
+import fnmatch
 import importlib.util
 import json
 import subprocess
@@ -585,25 +587,59 @@ def test_ranking_knows_the_boosting_methods(ranking):
     assert counts["FairGBM"]["wins"] == 1 and counts["FairGBM"]["not run"] == 0
 
 
-def test_every_study_has_its_row_and_every_results_file_a_script():
-    """benchmarks/studies/: each script runs its command line, and the
-    README's index names it and each results file it writes; no results
-    file lies there that the index does not name."""
+def _declared_outputs(scripts):
+    """The file patterns the scripts declare they write (``OUTPUTS``)."""
+    patterns = {}
+    for script in scripts:
+        for node in ast.parse(script.read_text()).body:
+            if isinstance(node, ast.Assign) and any(
+                getattr(target, "id", None) == "OUTPUTS" for target in node.targets
+            ):
+                patterns[script.name] = ast.literal_eval(node.value)
+    return patterns
+
+
+@pytest.mark.parametrize(
+    "folder, scripts",
+    [
+        ("benchmarks/results", "benchmarks/*.py"),
+        ("benchmarks/studies/results", "benchmarks/studies/*.py"),
+        ("docs/benchmarks", "benchmarks/[rr][ua]n*.py"),
+    ],
+)
+def test_every_results_file_is_written_by_a_script(folder, scripts):
+    """No results file lies in a results folder that no committed script
+    declares it writes; each script declares its outputs."""
+    found = sorted(ROOT.glob(scripts))
+    declared = _declared_outputs(found)
+    patterns = [p for outputs in declared.values() for p in outputs]
+    assert patterns
+    for result in sorted((ROOT / folder).iterdir()):
+        if (
+            result.suffix in (".md", ".png", ".csv", ".json")
+            and result.name != "index.md"
+        ):
+            assert any(fnmatch.fnmatch(result.name, p) for p in patterns), result
+
+
+def test_every_study_has_its_row_in_the_index():
+    """benchmarks/studies/: each script runs its command line and is named
+    in the README's index with each results file it writes."""
     studies = ROOT / "benchmarks" / "studies"
     index = (studies / "README.md").read_text()
-    scripts = sorted(studies.glob("*.py"))
-    assert scripts
-    for script in scripts:
-        assert f"benchmarks/studies/{script.name}" in index
+    declared = _declared_outputs(sorted(studies.glob("*.py")))
+    assert len(declared) == len(list(studies.glob("*.py")))
+    for name, outputs in declared.items():
+        assert f"benchmarks/studies/{name}" in index
+        for output in outputs:
+            assert f"results/{output}" in index
         out = subprocess.run(
-            [sys.executable, str(script), "--help"],
+            [sys.executable, str(studies / name), "--help"],
             check=True,
             capture_output=True,
             text=True,
         )
         assert "--output" in out.stdout
-    for result in sorted((studies / "results").iterdir()):
-        assert f"results/{result.name}" in index
 
 
 # ------------------------------------------------ command-line refusals

@@ -23,6 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("accuracy_coverage.json",)
+
 BENCHMARKS = Path(__file__).parents[1]
 RESULTS = Path(__file__).parent / "results"
 SOURCES = {"network": "coverage.csv", "hgb": "coverage_hgb.csv"}

@@ -28,6 +28,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb.datasets import make_biased_classification
 
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("accuracy_floor.csv",)
+
 RESULTS = Path(__file__).parent / "results"
 TEST_ROWS = 200_000
 #: (training rows, wide features, seed)

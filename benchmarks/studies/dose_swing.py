@@ -32,6 +32,10 @@ from accuracy_floor import draw  # noqa: E402
 
 from sklearn_dwb import BackdoorDebiasClassifier  # noqa: E402
 
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("dose_swing.csv",)
+
 RESULTS = Path(__file__).parent / "results"
 CASES = [(30_000, False, 1003), (30_000, True, 0), (300_000, True, 0)]
 STRENGTHS = (-1.0, -0.5, 0.0, 0.5, 1.0, 2.0)

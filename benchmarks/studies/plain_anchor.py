@@ -30,6 +30,10 @@ from comparison.tasks import load_task  # noqa: E402
 from sklearn_dwb import BackdoorDebiasClassifier  # noqa: E402
 from sklearn_dwb.datasets import make_biased_classification  # noqa: E402
 
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("plain_anchor.csv",)
+
 RESULTS = Path(__file__).parent / "results"
 TEST_ROWS = 200_000
 #: (name, data, model, seed): synthetic tasks as in issue 33's reports.

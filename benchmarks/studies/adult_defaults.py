@@ -3,11 +3,12 @@
 Checks that the estimator's default network, unmitigated
 (``trigger_strength=0``) and debiased (``target="global"``, strength 1,
 sensitive feature ``sex``), is as accurate as LogisticRegression on
-adult.test. Writes ``benchmarks/results/adult_defaults.json``.
+adult.test. Writes ``benchmarks/studies/results/adult_defaults.json``.
 
-Usage: SKLEARN_DWB_DATA=../shared/datasets python benchmarks/adult_defaults.py
+Usage: SKLEARN_DWB_DATA=../shared/datasets python benchmarks/studies/adult_defaults.py
 """
 
+import argparse
 import json
 import os
 import platform
@@ -30,8 +31,19 @@ import sklearn_dwb
 from sklearn_dwb import BackdoorDebiasClassifier
 from sklearn_dwb.datasets import fetch_adult, make_tabular_encoder
 
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("adult_defaults.json",)
 
-def main(seeds=(0, 1, 2)):
+
+def main(argv=None, seeds=(0, 1, 2)):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).parent / "results" / "adult_defaults.json",
+    )
+    args = parser.parse_args(argv)
     X_train, y_train = fetch_adult(subset="train", return_X_y=True)
     X_test, y_test = fetch_adult(subset="test", return_X_y=True)
     runs = [
@@ -97,14 +109,14 @@ def main(seeds=(0, 1, 2)):
         .agg(["mean", "std"])
     )
     print(summary.round(4).to_string())
-    out = Path(__file__).parent / "results" / "adult_defaults.json"
-    out.parent.mkdir(exist_ok=True)
+    out = args.output
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
                 "command": (
                     "SKLEARN_DWB_DATA=../shared/datasets "
-                    "python benchmarks/adult_defaults.py"
+                    "python benchmarks/studies/adult_defaults.py"
                 ),
                 "seeds": list(seeds),
                 "machine": (

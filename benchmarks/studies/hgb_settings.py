@@ -13,27 +13,34 @@ its ``load_task``), in one process with one OpenMP thread, this fits
   row) and with ``early_stopping=False, max_iter=200``,
 
 and writes the test accuracy, EOD and fit time of each, with the means over
-the seeds, to ``benchmarks/results/hgb_settings.json``. Run from the
+the seeds, to ``benchmarks/studies/results/hgb_settings.json``. Run from the
 repository root:
 
     OMP_NUM_THREADS=1 SKLEARN_DWB_DATA=../shared/datasets \\
-        python benchmarks/hgb_settings.py --tasks adult-sex adult-race --seeds 5
+        python benchmarks/studies/hgb_settings.py --tasks adult-sex adult-race --seeds 5
 """
 
 import argparse
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
-from comparison.methods import evaluate  # benchmarks/ is first on sys.path
-from comparison.report import environment  # benchmarks/ is first on sys.path
-from comparison.tasks import load_task  # benchmarks/ is first on sys.path
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from sklearn_dwb import BackdoorDebiasClassifier
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from comparison.methods import evaluate  # noqa: E402
+from comparison.report import environment  # noqa: E402
+from comparison.tasks import load_task  # noqa: E402
+
+from sklearn_dwb import BackdoorDebiasClassifier  # noqa: E402
+
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("hgb_settings.json",)
 
 SETTINGS = {
     "defaults": {},
@@ -101,7 +108,7 @@ def main(argv=None):
     for key, value in summary.items():
         print(key, value)
     report = {
-        "command": "python benchmarks/hgb_settings.py --tasks "
+        "command": "python benchmarks/studies/hgb_settings.py --tasks "
         + " ".join(args.tasks)
         + f" --seeds {args.seeds}",
         "environment": environment() + "; 1 OpenMP thread",

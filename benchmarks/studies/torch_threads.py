@@ -1,17 +1,22 @@
 """How torch's thread count changes one fit's time when another fit runs.
 
-Run ``python benchmarks/torch_threads.py``: one fit of
+Run ``python benchmarks/studies/torch_threads.py``: one fit of
 ``BackdoorDebiasClassifier`` (defaults, 3,000 rows of
 ``make_biased_classification``) timed alone and while a second process runs
 the same fit, with torch's default thread count and with one thread per
-process. Results go to ``benchmarks/results/torch_threads.json``.
+process. Results go to ``benchmarks/studies/results/torch_threads.json``.
 """
 
+import argparse
 import json
 import multiprocessing
 import os
 import time
 from pathlib import Path
+
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("torch_threads.json",)
 
 
 def fit_time(threads, repeats=3):
@@ -53,7 +58,14 @@ def measure(threads, with_neighbour):
             neighbour.join()
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).parent / "results" / "torch_threads.json",
+    )
+    args = parser.parse_args(argv)
     runs = []
     for threads in (None, 1):
         for with_neighbour in (False, True):
@@ -66,11 +78,11 @@ def main():
                 }
             )
             print(runs[-1], flush=True)
-    out = Path(__file__).parent / "results" / "torch_threads.json"
+    out = args.output
     out.write_text(
         json.dumps(
             {
-                "command": "python benchmarks/torch_threads.py",
+                "command": "python benchmarks/studies/torch_threads.py",
                 "cpu_count": os.cpu_count(),
                 "runs": runs,
             },

@@ -14,8 +14,8 @@ on ``make_biased_classification``, with one torch thread:
    parameters, largest difference of the refitted model's predicted
    probabilities) and leaves ``torch.random.get_rng_state()`` unchanged.
 
-Run ``python benchmarks/thread_safety.py --label after``; the results go to
-``benchmarks/results/thread_safety.json`` under that label (an entry of the
+Run ``python benchmarks/studies/thread_safety.py --label after``; the results go to
+``benchmarks/studies/results/thread_safety.json`` under that label (an entry of the
 same label is replaced, others are kept, so runs before and after a change
 sit side by side).
 """
@@ -34,6 +34,10 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_dwb import BackdoorDebiasClassifier, __version__
 from sklearn_dwb.datasets import make_biased_classification
+
+#: Files this script writes (in benchmarks/studies/results, unless told otherwise); a
+#: test checks that every file there is written by a script.
+OUTPUTS = ("thread_safety.json",)
 
 OUTPUT = Path(__file__).parent / "results" / "thread_safety.json"
 PARAMS = dict(max_epochs=20, random_state=0)
@@ -114,7 +118,9 @@ def main(argv=None):
     }
     output = Path(args.output)
     results = json.loads(output.read_text()) if output.exists() else {}
-    results.setdefault("command", "python benchmarks/thread_safety.py --label LABEL")
+    results.setdefault(
+        "command", "python benchmarks/studies/thread_safety.py --label LABEL"
+    )
     results[args.label] = entry
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=1))
