@@ -48,6 +48,7 @@ class BoundSettings(NamedTuple):
     distill_weight: float
     validation_fraction: float
     early_stopping: bool
+    n_jobs: int | None = None
 
 
 class Tried(NamedTuple):
@@ -172,7 +173,13 @@ class BoundSearch:
             settings.validation_fraction, self.rows, self.folds, settings.early_stopping
         )
         self.teachers, predictions = self.learner.fit_dose_teachers(
-            data, self.dose_rows, self.folds, self.seeds, self.rows, self.mechanism
+            data,
+            self.dose_rows,
+            self.folds,
+            self.seeds,
+            self.rows,
+            self.mechanism,
+            settings.n_jobs,
         )
         self.scores = PlanScores(
             predictions,

@@ -56,14 +56,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     and is the only model kept after ``fit``. The model is a network by
     default, or any scikit-learn classifier (``estimator``).
 
-    Inputs of the network should be numeric and standardised (e.g. the
-    output of a :class:`~sklearn.compose.ColumnTransformer` with a
+    Inputs of the network should be numeric and standardised (e.g. by a
     :class:`~sklearn.preprocessing.StandardScaler`): ``trigger_value`` is
     measured against that scale. With ``estimator``, ``X`` goes to it as it
-    is (a DataFrame keeps its dtypes).
-
-    Read more in the user guide; which parameters apply in which mode is in
-    its table of parameters.
+    is (a DataFrame keeps its dtypes). Read more in the user guide.
 
     Parameters
     ----------
@@ -133,6 +129,10 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         did not learn it. An int: stratified by (group, class) cell. A
         splitter or list of splits must hold out every row exactly once.
         None: one teacher scores its own rows (cheaper, optimistic).
+    n_jobs : int or None, default=None
+        Fold teachers of the search for a bound fitted at once through joblib
+        (None: 1 unless in a ``joblib.parallel_backend`` context; -1: every
+        core), on any backend (threads, processes, Dask, Ray), alike.
     trigger_value : float in (0, 1e6], default=10.0
         Value a stamped row holds in its trigger column (other trigger
         entries are 0). It must stand out against standardised features, or
@@ -140,7 +140,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Hidden-layer widths of the default network.
     dropout : float in [0, 1), default=0.1
-        Dropout probability after each hidden layer of the default network.
+        Dropout after each hidden layer of the default network.
     activation : {"relu", "tanh", "gelu"}, default="relu"
         Hidden non-linearity of the default network.
     module : torch.nn.Module class, functools.partial or None, default=None
@@ -282,6 +282,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         "confidence": [None, Interval(Real, 0.5, 1, closed="left")],
         "blend_students": ["boolean"],
         "cv": ["cv_object"],  # None, an int >= 2, a splitter or an iterable
+        "n_jobs": [None, Integral],
         "target": [StrOptions({"global", "balanced"})],
         "sensitive_columns": [None, str, Integral, list, tuple, callable],
         "trigger_value": [Interval(Real, 0, MAX_TRIGGER_VALUE, closed="right")],
@@ -321,6 +322,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         confidence=0.9,
         blend_students=True,
         cv=5,
+        n_jobs=None,
         trigger_value=10.0,
         hidden_layer_sizes=(64, 64),
         dropout=0.1,
@@ -355,6 +357,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
         self.confidence = confidence
         self.blend_students = blend_students
         self.cv = cv
+        self.n_jobs = n_jobs
         self.trigger_value = trigger_value
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -573,6 +576,7 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
             self.distill_weight,
             self.validation_fraction,
             self.estimator is None and self.early_stopping,
+            self.n_jobs,
         )
         search = self._bound_search(learner, data, seeds, rows, triggers, settings)
         return search.run()

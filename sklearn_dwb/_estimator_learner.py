@@ -13,6 +13,7 @@ described in :mod:`sklearn_dwb._learners`):
   fits the teacher's probabilities.
 """
 
+import functools
 import itertools
 from numbers import Integral
 
@@ -24,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from ._blend import proba_of
 from ._dose import DoseSampler, dose_columns, draw_doses
-from ._learners import softmax
+from ._learners import fold_by_fold, softmax
 from ._tuning import BISECT_STEP, DOSE_COPIES, MIN_COPY_SHARE, STRENGTH_GRID
 from ._wrapped import (
     check_has_predict_proba,
@@ -114,35 +115,41 @@ class EstimatorLearner:
     def predict_codes(self, model, X):
         return proba_of(model, X, self.n_classes).argmax(axis=1)
 
-    def fit_dose_teachers(self, data, dose_rows, folds, seeds, rows, mechanism):
+    def fit_dose_teachers(
+        self, data, dose_rows, folds, seeds, rows, mechanism, n_jobs=None
+    ):
         """Each fold's teacher learns ``DOSE_COPIES`` copies of the fold's
         rows (validation rows included: no early stopping here), each copy
         with fresh doses and the triggers (or weights) they imply."""
-        shape = (len(STRENGTH_GRID), len(data.X))
-        teachers, predictions = [], np.empty(shape, np.intp)
-        for fold, (fit_rows, held_out) in enumerate(folds):
-            generator = torch.Generator().manual_seed(seeds.teacher_seed + fold)
-            copies = np.tile(fit_rows, DOSE_COPIES)
-            sampler = DoseSampler(dose_rows.rows(copies), self.trigger_value, mechanism)
-            weight = {"weight": torch.as_tensor(data.sample_weight[copies])}
-            dose = draw_doses(len(copies), generator=generator)
-            # the sampler on no features: the dose and trigger columns alone
-            no_features = np.zeros((len(copies), 0), np.float32)
-            extra, weight = sampler(no_features, weight, dose)
-            X_fit = append_columns(
-                repeat_rows(data.X, fit_rows, DOSE_COPIES), extra.numpy()
-            )
-            teacher = self._fit(
-                seeds.teacher_seed,
-                X_fit,
-                data.y_codes[copies],
-                weight["weight"].numpy(),
-            )
-            predictions[:, held_out] = self._grid_codes(
-                teacher, take_rows(data.X, held_out), dose_rows.rows(held_out)
-            )
-            teachers.append(teacher)
-        return teachers, predictions
+        return fold_by_fold(
+            functools.partial(self._fit_fold, data, dose_rows, seeds, mechanism),
+            folds,
+            len(STRENGTH_GRID),
+            self.n_classes,
+            n_jobs,
+        )
+
+    def _fit_fold(self, data, dose_rows, seeds, mechanism, fold, fit_rows, held_out):
+        """The dose teacher of one fold, and its held-out rows' codes."""
+        generator = torch.Generator().manual_seed(seeds.teacher_seed + fold)
+        copies = np.tile(fit_rows, DOSE_COPIES)
+        sampler = DoseSampler(dose_rows.rows(copies), self.trigger_value, mechanism)
+        weight = {"weight": torch.as_tensor(data.sample_weight[copies])}
+        dose = draw_doses(len(copies), generator=generator)
+        # the sampler on no features: the dose and trigger columns alone
+        no_features = np.zeros((len(copies), 0), np.float32)
+        extra, weight = sampler(no_features, weight, dose)
+        X_fit = append_columns(
+            repeat_rows(data.X, fit_rows, DOSE_COPIES), extra.numpy()
+        )
+        teacher = self._fit(
+            seeds.teacher_seed, X_fit, data.y_codes[copies], weight["weight"].numpy()
+        )
+        del X_fit
+        codes = self._grid_codes(
+            teacher, take_rows(data.X, held_out), dose_rows.rows(held_out)
+        )
+        return teacher, codes
 
     def _grid_codes(self, teacher, X, dose_rows):
         """Predicted class codes of clean rows at every strength of the grid,

@@ -21,6 +21,7 @@ BOUND_PARAMETERS = (
     "confidence",
     "blend_students",
     "cv",
+    "n_jobs",
 )
 
 

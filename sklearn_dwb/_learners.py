@@ -32,6 +32,7 @@ from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils.parallel import Parallel, delayed
 
 
 class Distillation(NamedTuple):
@@ -58,3 +59,25 @@ def softmax(logits):
     logits = np.asarray(logits, dtype=np.float64)
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def code_dtype(n_classes):
+    """The smallest integer type that holds the class codes 0 .. n - 1: a
+    table of codes of every row at every strength is that much smaller."""
+    return np.min_scalar_type(max(n_classes - 1, 0))
+
+
+def fold_by_fold(fit_fold, folds, n_strengths, n_classes, n_jobs):
+    """Each fold's dose teacher, fitted by ``fit_fold(fold, fit_rows,
+    held_out) -> (teacher, codes)`` in parallel over ``n_jobs`` (any joblib
+    backend: the folds are independent and seeded alike whatever runs
+    them), and the class codes of every held-out row at every strength."""
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(fit_fold)(fold, fit_rows, held_out)
+        for fold, (fit_rows, held_out) in enumerate(folds)
+    )
+    n_rows = sum(len(held_out) for _, held_out in folds)
+    predictions = np.empty((n_strengths, n_rows), code_dtype(n_classes))
+    for (_, codes), (_, held_out) in zip(fitted, folds, strict=True):
+        predictions[:, held_out] = codes
+    return [teacher for teacher, _ in fitted], predictions

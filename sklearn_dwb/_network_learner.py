@@ -1,6 +1,7 @@
 """Teacher and student as skorch networks of one architecture (the learner
 interface is described in :mod:`sklearn_dwb._learners`)."""
 
+import functools
 from numbers import Integral
 from typing import NamedTuple
 
@@ -12,7 +13,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._dose import DoseSampler, dose_predictions, draw_doses
-from ._learners import Distillation, is_int, label_rows
+from ._learners import Distillation, fold_by_fold, is_int, label_rows
 from ._network import (
     EarlyStopping,
     TensorBatchIterator,
@@ -156,7 +157,9 @@ class NetworkLearner:
     def predict_codes(self, model, X):
         return model.forward(X, device="cpu").argmax(dim=1).numpy()
 
-    def fit_dose_teachers(self, data, dose_rows, folds, seeds, rows, mechanism):
+    def fit_dose_teachers(
+        self, data, dose_rows, folds, seeds, rows, mechanism, n_jobs=None
+    ):
         """One dose teacher per fold, each drawing fresh doses every epoch,
         and the class of each held-out row at every strength of the grid."""
         sampler = DoseSampler(dose_rows, self.trigger_value, mechanism)
@@ -164,31 +167,37 @@ class NetworkLearner:
         fixed = torch.Generator().manual_seed(seeds.stamp_seed)
         dose = draw_doses(len(data.X), generator=fixed)
         X_fixed, labels_fixed = sampler(data.X, _as_tensors(data.labels), dose=dose)
-        X_fixed, labels_fixed = X_fixed.numpy(), _as_arrays(labels_fixed)
-        shape = (len(STRENGTH_GRID), len(data.X))
-        teachers, predictions = [], np.empty(shape, np.intp)
-        for fold, (fold_rows, held_out) in enumerate(folds, start=1):
-            fit_rows = rows.train[np.isin(rows.train, fold_rows)]
-            stop_rows = None
-            if rows.valid is not None:
-                stop_rows = rows.valid[np.isin(rows.valid, fold_rows)]
-            label = "teacher (every strength)"
-            if len(folds) > 1:
-                label = f"teacher (every strength, fold {fold} of {len(folds)})"
-            teacher = self._derive_net(
-                X_fixed, labels_fixed, stop_rows, label=label
-            ).set_params(
-                iterator_train__epoch_transform=DoseSampler(
-                    dose_rows.rows(fit_rows), self.trigger_value, mechanism
-                )
+        stopping = (X_fixed.numpy(), _as_arrays(labels_fixed))
+        shared = (data, dose_rows, stopping, seeds, rows, mechanism, len(folds))
+        return fold_by_fold(
+            functools.partial(self._fit_fold, *shared),
+            folds,
+            len(STRENGTH_GRID),
+            len(data.classes),
+            n_jobs,
+        )
+
+    def _fit_fold(
+        self, data, dose_rows, stopping, seeds, rows, mechanism, n_folds, *fold
+    ):
+        """The dose teacher of one fold, and its held-out rows' codes."""
+        fold, fold_rows, held_out = fold
+        fit_rows = rows.train[np.isin(rows.train, fold_rows)]
+        stop_rows = None
+        if rows.valid is not None:
+            stop_rows = rows.valid[np.isin(rows.valid, fold_rows)]
+        label = "teacher (every strength)"
+        if n_folds > 1:
+            label = f"teacher (every strength, fold {fold + 1} of {n_folds})"
+        teacher = self._derive_net(*stopping, stop_rows, label=label).set_params(
+            iterator_train__epoch_transform=DoseSampler(
+                dose_rows.rows(fit_rows), self.trigger_value, mechanism
             )
-            with seeded_training(teacher, seeds.teacher_seed):
-                train(teacher, data.X[fit_rows], label_rows(data.labels, fit_rows))
-            predictions[:, held_out] = dose_predictions(
-                teacher, data.X[held_out], dose_rows.rows(held_out)
-            )
-            teachers.append(teacher)
-        return teachers, predictions
+        )
+        with seeded_training(teacher, seeds.teacher_seed):
+            train(teacher, data.X[fit_rows], label_rows(data.labels, fit_rows))
+        codes = dose_predictions(teacher, data.X[held_out], dose_rows.rows(held_out))
+        return teacher, codes
 
     def distil(self, data, teacher_logits, seed, rows):
         labels = {**data.labels, "teacher_logits": teacher_logits}

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import equalized_odds_difference
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from conftest import assert_kept_model_ranks_first
@@ -646,3 +647,55 @@ def test_the_accuracy_floor_keeps_a_useful_student_out_of_a_bound():
     assert unbounded.held_out_scores["demographic_parity_difference"] <= 0.01
     assert unbounded.held_out_scores["accuracy"] < plain - 0.01
     assert floored.held_out_scores["accuracy"] >= plain - 0.01
+
+
+# ------------------------------------------------------ parallel fold teachers
+def _bound_fit(estimator, **params):
+    X, y, groups = make_biased_classification(
+        n_samples=1200, label_bias=0.5, random_state=0
+    )
+    common = dict(
+        trigger_strength="auto",
+        max_disparity=0.05,
+        auto_metric="equalized_odds_difference",
+        random_state=0,
+    )
+    if estimator == "network":
+        common.update(hidden_layer_sizes=(16,), max_epochs=5, batch_size=128)
+    else:
+        common.update(estimator=HistGradientBoostingClassifier(max_iter=15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = BackdoorDebiasClassifier(**common, **params).fit(
+            X, y, sensitive_features=groups
+        )
+    return clf, X
+
+
+@pytest.mark.parametrize("estimator", ["network", "hgb"])
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_fold_teachers_in_parallel_fit_the_same_model(estimator, backend):
+    import joblib
+
+    alone, X = _bound_fit(estimator, n_jobs=1)
+    with joblib.parallel_backend(backend, n_jobs=2):
+        together, _ = _bound_fit(estimator, n_jobs=2)
+    np.testing.assert_array_equal(together.predict_proba(X), alone.predict_proba(X))
+    pd.testing.assert_frame_equal(together.plan_search_, alone.plan_search_)
+
+
+def test_fold_teachers_on_a_dask_cluster_fit_the_same_model():
+    import joblib
+
+    distributed = pytest.importorskip("distributed")
+    alone, X = _bound_fit("hgb", n_jobs=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with joblib.parallel_backend("dask"):
+            remote, _ = _bound_fit("hgb", n_jobs=-1)
+        assert len(client.scheduler_info()["workers"]) == 2
+    np.testing.assert_array_equal(remote.predict_proba(X), alone.predict_proba(X))
