@@ -509,7 +509,7 @@ class _StubLearner:
     def rate_1(j):
         return 0.3 + 0.4 * np.asarray(j) / (len(STRENGTH_GRID) - 1)
 
-    def fit_dose_teachers(self, data, dose_rows, folds, seeds, rows, mechanism):
+    def fit_dose_teachers(self, data, dose_rows, folds, seeds, rows, mechanism, n_jobs):
         q, group = data.X[:, 0], data.group_codes
         j = np.arange(len(STRENGTH_GRID))[:, None]
         rates = np.where(group == 0, 0.5, self.rate_1(j))
