@@ -227,7 +227,29 @@ def _arguments(argv):
         tasks = ["german-sex", "compas-race"] if args.quick else list(TASKS)
     seeds = 1 if args.quick else args.seeds
     out = _output_dir(parser, args.output_dir)
+    _check_previous_results(parser, out / "results.csv")
     return args, tasks, seeds, out, select_jobs(all_jobs, args.methods)
+
+
+def _check_previous_results(parser, csv):
+    """A results table already in the output folder is resumed: it must be
+    one this script wrote."""
+    if not csv.exists():
+        return
+    try:
+        columns = set(pd.read_csv(csv, nrows=0).columns)
+    except (ValueError, UnicodeDecodeError) as error:
+        columns, reason = set(), f"cannot be read ({error})"
+    else:
+        reason = "lacks the columns " + ", ".join(
+            c for c in RESULT_COLUMNS if c not in columns
+        )
+    if not set(RESULT_COLUMNS) <= columns:
+        parser.error(
+            f"argument --output-dir: {csv} is not a results table of this script "
+            f"({reason}), and a run resumes it; move it away or give "
+            "--output-dir another folder"
+        )
 
 
 def _run_all(todo, csv, n_jobs):

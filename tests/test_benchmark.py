@@ -784,3 +784,12 @@ def test_ranking_command_line_prints_one_error_line(ranking_inputs):
         .splitlines()[-1]
         .startswith("python benchmarks/ranking.py: error: argument --results: no file")
     )
+
+
+def test_run_refuses_to_resume_a_table_it_did_not_write(harness, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.csv").write_text("a,b\n1,2\n")
+    line = _refusal(harness.main, ["--output-dir", str(out)], capsys)
+    assert "results.csv is not a results table of this script" in line
+    assert "lacks the columns task, method, family, seed" in line
