@@ -103,8 +103,9 @@ def fit(name, X, y, groups):
     from sklearn_dwb import BackdoorDebiasClassifier
 
     strength = name.rsplit("_", 1)[1]
-    params = dict(trigger_strength=float(strength))
-    if strength == "auto":
+    if strength != "auto":
+        params = dict(trigger_strength=float(strength))
+    else:
         params = dict(
             trigger_strength="auto",
             auto_metric="equalized_odds_difference",
