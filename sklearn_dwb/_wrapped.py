@@ -155,9 +155,14 @@ def seeded_clone(estimator, seed):
 def fit_weighted(model, X, y, sample_weight):
     """``model.fit(X, y)`` with row weights; a Pipeline passes them to its
     last step (with metadata routing on, the clone's last step requests
-    them unless its request was set)."""
+    them unless its request was set). Weights that are all 1 are not
+    passed: scikit-learn's estimators fit the same model without them, and
+    some fit it faster (HistGradientBoosting bins weighted rows by weighted
+    percentiles, several times slower)."""
     routing = get_config()["enable_metadata_routing"]
-    if isinstance(model, Pipeline) and not routing:
+    if np.all(np.asarray(sample_weight) == 1):
+        params = {}
+    elif isinstance(model, Pipeline) and not routing:
         params = {f"{model.steps[-1][0]}__sample_weight": sample_weight}
     else:
         params = {"sample_weight": sample_weight}
