@@ -37,8 +37,19 @@ from ._wrapped import (
 )
 from .utils._frames import append_columns, repeat_rows, take_rows
 
-#: Teachers whose answers at two strengths, when equal, hold between them.
+#: Teachers whose answers at two strengths, when equal, hold between them:
+#: sums of one leaf per tree (scikit-learn's, LightGBM's and XGBoost's
+#: boosted trees, known by their classes' modules without importing them).
 _BOOSTED_TREES = (HistGradientBoostingClassifier,)
+_BOOSTED_TREE_MODULES = ("lightgbm.", "xgboost.")
+
+
+def answers_hold_between_strengths(teacher):
+    """Whether a teacher is a boosted tree ensemble (see ``_grid_codes``)."""
+    module = type(teacher).__module__ + "."
+    return isinstance(teacher, _BOOSTED_TREES) or module.startswith(
+        _BOOSTED_TREE_MODULES
+    )
 
 
 class EstimatorLearner:
@@ -177,7 +188,7 @@ class EstimatorLearner:
             columns = dose_columns(these, doses, 0.0).numpy()
             return proba_of(teacher, append_columns(X_rows, columns), self.n_classes)
 
-        if not isinstance(teacher, _BOOSTED_TREES):
+        if not answers_hold_between_strengths(teacher):
             return np.stack([answers(j, rows).argmax(axis=1) for j in range(n_doses)])
 
         proba = np.empty((n_doses, len(rows), self.n_classes))

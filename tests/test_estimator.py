@@ -670,3 +670,54 @@ def test_a_one_row_group_is_named_when_no_plan_reaches_the_bound():
         clf.fit(X, y, sensitive_features=groups)
     # it gets no triggers, and its strength stays 0
     assert clf.trigger_strength_["solo"] == 0.0
+
+
+# ----------------------------------------------------- LightGBM and XGBoost
+def _boosters():
+    """LightGBM and XGBoost classifiers, where installed (the test extra
+    installs both)."""
+    found = []
+    lightgbm = pytest.importorskip("lightgbm")
+    found.append(
+        lightgbm.LGBMClassifier(n_estimators=30, n_jobs=1, verbose=-1, random_state=3)
+    )
+    xgboost = pytest.importorskip("xgboost")
+    found.append(xgboost.XGBClassifier(n_estimators=30, n_jobs=1, random_state=3))
+    return found
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["lightgbm", "xgboost"])
+def test_lightgbm_and_xgboost_fit_frames_pickle_and_repeat(which):
+    """On a DataFrame the teacher's extra columns are named as both accept
+    (dwb_extra_<i>); fits repeat for a fixed random_state and pickle."""
+    booster = _boosters()[which]
+    X, y = _categorical_frame()
+    X = X.drop(columns="colour").assign(sex=(X["sex"] == "male").astype(float))
+    clf = _dwb(
+        booster, sensitive_columns="sex", trigger_strength=0.5, keep_teacher=True
+    ).fit(X, y)
+    assert list(clf.teacher_.feature_names_in_[-2:]) == ["dwb_extra_0", "dwb_extra_1"]
+    assert np.mean(clf.predict(X) == y) > 0.7
+    again = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["lightgbm", "xgboost"])
+def test_lightgbm_and_xgboost_teachers_asked_by_bisection_answer_as_at_every_step(
+    task, which, monkeypatch
+):
+    booster = _boosters()[which]
+    X, y, groups = task
+    assert _estimator_learner.answers_hold_between_strengths(clone(booster))
+    fits = []
+    for step in (1, _estimator_learner.BISECT_STEP):
+        monkeypatch.setattr(_estimator_learner, "BISECT_STEP", step)
+        fits.append(
+            _dwb(booster, trigger_strength="auto", max_disparity=0.05).fit(
+                X, y, sensitive_features=groups
+            )
+        )
+    pd.testing.assert_frame_equal(fits[0].plan_search_, fits[1].plan_search_)
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))

@@ -31,7 +31,7 @@ def append_columns(X, columns):
 
     An array gets them with ``hstack``. A DataFrame keeps its columns and
     their dtypes, its index is reset (rows are matched by position), and the
-    new columns are named ``dwb_extra[i]`` (or, where every column name is
+    new columns are named ``dwb_extra_<i>`` (or, where every column name is
     an int, numbered on from the largest); X itself is returned when there
     is nothing to append.
     """
@@ -59,9 +59,11 @@ def _new_names(existing, n_new):
         return list(range(start, start + n_new))
     taken = set(map(str, existing))
     stem = EXTRA_COLUMN
-    while any(f"{stem}[{i}]" in taken for i in range(n_new)):
+    # letters, digits and underscores only: LightGBM and XGBoost refuse
+    # brackets and other JSON or markup characters in feature names
+    while any(f"{stem}_{i}" in taken for i in range(n_new)):
         stem = "_" + stem
-    return [f"{stem}[{i}]" for i in range(n_new)]
+    return [f"{stem}_{i}" for i in range(n_new)]
 
 
 def set_column(X, position, value):
