@@ -1,0 +1,5 @@
+"""Inspecting a search: the accuracy-disparity front."""
+
+from ._front import FrontDisplay
+
+__all__ = ["FrontDisplay"]
