@@ -26,7 +26,7 @@ import pandas as pd
 
 from ._blend import StudentBlend, best_blend
 from ._bound_warnings import warn_if_out_of_bound
-from ._data import Candidate
+from ._data import Candidate, FitResult
 from ._dose import dose_columns, make_dose_rows
 from ._fixed_strength import stamp_plan
 from ._folds import check_every_fold_stops_early, cross_fit_folds, fold_codes
@@ -70,16 +70,6 @@ class Kept(NamedTuple):
     score: object
     weights: dict | None
     blend: object
-
-
-class BoundResult(NamedTuple):
-    """What the estimator reads off the search."""
-
-    candidate: Candidate
-    student: object
-    table: pd.DataFrame
-    held_out_scores: pd.Series
-    measures_triggers: bool  # False: no trigger to measure (reweighing)
 
 
 def search_plans(scores, max_disparity, exclude=()):
@@ -132,12 +122,12 @@ class BoundSearch:
         self.tried = {}  # plan -> Tried
 
     def run(self):
-        """The search, start to end: a :class:`BoundResult`."""
+        """The search, start to end: a :class:`FitResult`."""
         self._fit_teachers()
         self._distil_students()
         kept = self._keep()
         self._warn(kept)
-        return BoundResult(
+        return FitResult(
             kept.candidate,
             kept.student,
             self._table(kept),

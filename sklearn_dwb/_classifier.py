@@ -15,8 +15,8 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._blend import StudentBlend, student_log_proba, student_proba
-from ._bound_search import BoundResult, BoundSearch, BoundSettings
-from ._data import Seeds, TriggerSettings
+from ._bound_search import BoundSearch, BoundSettings
+from ._data import FitResult, Seeds, TriggerSettings
 from ._disparity import DISPARITY_METRICS
 from ._estimator_learner import EstimatorLearner
 from ._fit_checks import (
@@ -553,19 +553,19 @@ class BackdoorDebiasClassifier(ClassifierMixin, BaseEstimator):
 
     def _run_strategy(self, learner, data, seeds, rows):
         """Steps 1 to 3 (to 4 with a bound): the fixed strength, ``"auto"``
-        without a bound, or the search for a bound; a ``BoundResult``."""
+        without a bound, or the search for a bound; a ``FitResult``."""
         triggers = TriggerSettings(self.target, self.min_group_size, self.trigger_value)
         if self.trigger_strength != "auto":
             candidate = fit_strength(
                 learner, data, self.trigger_strength, seeds, rows, triggers
             )
-            return BoundResult(candidate, None, None, None, True)
+            return FitResult(candidate, None, None, None, True)
         if self.max_disparity is None:
             rule = (self.auto_metric, self.auto_tolerance, self.validation_fraction)
             candidate, table = search_strength(
                 learner, data, seeds, rows, triggers, AUTO_STRENGTHS, rule
             )
-            return BoundResult(candidate, None, table, None, True)
+            return FitResult(candidate, None, table, None, True)
         settings = BoundSettings(
             self.auto_metric,
             self.max_disparity,

@@ -69,3 +69,16 @@ class Candidate(NamedTuple):
     clean_input: Callable  # rows -> the teacher's input for them, no trigger
     trigger_columns: np.ndarray  # teacher input column of each stamped cell
     plain: bool  # the teacher takes X as it is: nothing to distil
+
+
+class FitResult(NamedTuple):
+    """What a strategy (a fixed strength, "auto" without a bound, the search
+    for a bound) hands the estimator: the candidate kept, its student where
+    the strategy distilled one, ``plan_search_`` and ``held_out_scores_``
+    where it has them."""
+
+    candidate: Candidate
+    student: object
+    table: pd.DataFrame | None
+    held_out_scores: pd.Series | None
+    measures_triggers: bool  # False: no trigger to measure (reweighing)
