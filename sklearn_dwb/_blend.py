@@ -2,7 +2,6 @@
 choice of the blend in the search for a bound."""
 
 import itertools
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -10,13 +9,9 @@ import torch
 from scipy.special import logsumexp
 from skorch import NeuralNet
 
+from ._learners import is_int
 from ._plan_scores import model_score
 from ._tuning import BLEND_WEIGHTS
-
-
-def _is_int(value):
-    """An integer that is not a bool (True passes ``Integral``)."""
-    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def proba_of(model, X, n_classes):
@@ -132,7 +127,7 @@ class StudentBlend:
     def __init__(self, students, weights, n_classes):
         self.students = list(students)
         self.weights = _blend_weights(weights, len(self.students))
-        if not _is_int(n_classes) or n_classes < 2:
+        if not is_int(n_classes) or n_classes < 2:
             raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}.")
         self.n_classes = int(n_classes)
         for number, student in enumerate(self.students, start=1):
