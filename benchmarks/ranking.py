@@ -17,11 +17,14 @@ equalized-odds bound, the mean test DPD of classifiers with exactly equal
 selection rates for a demographic-parity bound) is above the bound "cannot
 be ranked at this bound". The methods
 over HistGradientBoostingClassifier (``hgb``, ``reweighing_hgb``,
-``eg_*_hgb``, ``threshold_eo_hgb``, ``dwb_hgb_*``) and FairGBM
+``eg_*_hgb``, ``threshold_eo_hgb``, ``dwb_hgb_*``), LightGBM and XGBoost
+(``lgbm``, ``xgb``, ``dwb_lgbm_*``, ``dwb_xgb_*``) and FairGBM
 (``fairgbm_*``) are methods of their own ("HGB", "reweighing-HGB", "EG-HGB",
-"TO-HGB", "DwB-HGB", "FairGBM"). Per bound, two tables count the wins,
-ties and losses of DwB (network) and of DwB-HGB against each other method; a
-task where either has no result at all counts as "not run". Under each
+"TO-HGB", "DwB-HGB", "LightGBM", "DwB-LightGBM", "XGBoost", "DwB-XGBoost",
+"FairGBM"). Per bound, a table per DwB method (the network, and each
+boosted model as its estimator) counts its wins, ties and losses against
+each other method; a task where either has no result at all counts as
+"not run". Under each
 table, the tasks where that DwB is behind another method beyond the
 interval, and by how much (``behind``).
 
@@ -72,11 +75,21 @@ METHODS = (
         "DwB-HGB",
         lambda m: m.startswith("dwb_hgb_") and _student(m),
     ),
+    (
+        "DwB-LightGBM",
+        lambda m: m.startswith("dwb_lgbm_") and _student(m),
+    ),
+    (
+        "DwB-XGBoost",
+        lambda m: m.startswith("dwb_xgb_") and _student(m),
+    ),
     ("FairGBM", lambda m: m.startswith("fairgbm_")),
     ("EG-HGB", lambda m: m.startswith("eg_") and m.endswith("_hgb")),
     ("TO-HGB", lambda m: m.startswith("threshold_") and m.endswith("_hgb")),
     ("reweighing-HGB", lambda m: m == "reweighing_hgb"),
     ("HGB", lambda m: m == "hgb"),
+    ("LightGBM", lambda m: m == "lgbm"),
+    ("XGBoost", lambda m: m == "xgb"),
     ("DwB (network)", lambda m: m.startswith("dwb_") and _student(m)),
     ("reweighing (network)", lambda m: m.startswith("reweighing")),
     ("undersampling (network)", lambda m: m == "undersampling"),
@@ -91,8 +104,8 @@ METHODS = (
 )
 FOCAL = "DwB (network)"
 #: The DwB methods whose wins, ties and losses the report counts: the
-#: network, and gradient boosting as the model (``estimator=``).
-FOCALS = (FOCAL, "DwB-HGB")
+#: network, and boosted models as the estimator (``estimator=``).
+FOCALS = (FOCAL, "DwB-HGB", "DwB-LightGBM", "DwB-XGBoost")
 
 
 def method_of(setting):

@@ -30,7 +30,12 @@ is fitted on the same training split and scored on the same test split:
   0.5;
 - DwB with HistGradientBoostingClassifier as its model (``dwb_hgb_*``: fixed
   strengths for the global target, and ``trigger_strength="auto"`` under a
-  bound), family "DwB-HGB student".
+  bound), family "DwB-HGB student";
+- LightGBM (``lightgbm.LGBMClassifier``) and XGBoost (``xgboost.XGBClassifier``)
+  with their libraries' defaults and one thread, plain (``lgbm``, ``xgb``)
+  and as DwB's estimator (``dwb_lgbm_*``, ``dwb_xgb_*``: strength 0.5 for
+  the global target, and ``"auto"`` under each bound), families
+  "DwB-LightGBM student" and "DwB-XGBoost student".
 
 ``--methods`` restricts a run to the jobs whose name matches one of its
 fnmatch patterns, e.g. ``--methods hgb '*_hgb' 'fairgbm_*'`` for the
@@ -72,7 +77,9 @@ from comparison.methods import (  # noqa: E402, F401
     jobs,
     network,
     reweighing_weights,
+    run_boosted,
     run_cost,
+    run_dwb_hgb,
     run_fairgbm,
     run_fairlearn,
     run_hgb,
@@ -82,8 +89,10 @@ from comparison.methods import (  # noqa: E402, F401
 from comparison.report import (  # noqa: E402, F401
     FAMILY_STYLE,
     best_under_bound,
+    boosted_of,
     dominated_front_points,
     environment,
+    peer_group,
     plot_pareto,
     uses_hgb,
     write_summary,

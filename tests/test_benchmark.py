@@ -355,7 +355,9 @@ DWB_HGB = [
     "dwb_hgb_auto_eod_0.05",
     "dwb_hgb_auto_eod_0.03",
     "dwb_hgb_auto_dpd_0.02",
+    "dwb_hgb_auto_eod_0.05_confidence_none",
     "dwb_hgb_auto_eod_0.03_confidence_none",
+    "dwb_hgb_auto_dpd_0.02_confidence_none",
     "dwb_hgb_auto_eod_0.05_no_blend",
     "dwb_hgb_auto_eod_0.03_no_blend",
 ]
@@ -404,6 +406,45 @@ def test_methods_filter_selects_the_jobs_matching_a_pattern(harness):
     args = harness._parser().parse_args(["--methods", "hgb", "fairgbm_*"])
     assert args.methods == ["hgb", "fairgbm_*"]
     assert harness._parser().parse_args([]).methods is None
+
+
+def test_lightgbm_and_xgboost_rows_plain_and_under_dwb(harness):
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("xgboost")
+    names = [name for name, _ in harness.jobs()]
+    for model in ("lgbm", "xgb"):
+        assert {
+            model,
+            f"dwb_{model}_global_0.5",
+            f"dwb_{model}_auto_eod_0.05",
+            f"dwb_{model}_auto_eod_0.03",
+            f"dwb_{model}_auto_dpd_0.02",
+        } <= set(names)
+    # without a confidence level: LightGBM, the base of FairGBM
+    assert "dwb_lgbm_auto_dpd_0.02_confidence_none" in names
+    X, X_test, y, y_test, g, g_test = _toy_task(n=3000)
+    # string labels: XGBoost is given codes, predictions come back as labels
+    labels = np.array(["no", "yes"])
+    data = X, X_test, labels[y], labels[y_test], g, g_test
+    gaps = {}
+    for model, label in [("lgbm", "LightGBM"), ("xgb", "XGBoost")]:
+        ((name, family, plain, _),) = harness.run_boosted(data, 0, model=model)
+        assert (name, family) == (model, "baseline")
+        assert set(plain) == {"no", "yes"}
+        ((name, family, dwb, _),) = harness.run_dwb_hgb(
+            data, 0, strength=1.0, model=model
+        )
+        assert (name, family) == (f"dwb_{model}_global_1", f"DwB-{label} student")
+        assert harness.boosted_of(name) == harness.boosted_of(model) == label
+        assert harness.peer_group("baseline", model) == f"baseline ({label})"
+        gaps[model] = [
+            harness.evaluate(y_test, (y_pred == "yes").astype(int), g_test)[
+                "demographic_parity_difference"
+            ]
+            for y_pred in (plain, dwb)
+        ]
+    for plain_gap, dwb_gap in gaps.values():
+        assert dwb_gap < 0.7 * plain_gap
 
 
 def test_expensive_runs_are_queued_last(harness):
@@ -554,6 +595,10 @@ def test_ranking_knows_the_boosting_methods(ranking):
         "threshold_eo_hgb": "TO-HGB",
         "reweighing_hgb": "reweighing-HGB",
         "hgb": "HGB",
+        "lgbm": "LightGBM",
+        "xgb": "XGBoost",
+        "dwb_lgbm_auto_eod_0.03": "DwB-LightGBM",
+        "dwb_xgb_global_0.5": "DwB-XGBoost",
         # the earlier methods keep theirs
         "dwb_global_1": "DwB (network)",
         "dwb_global_1_teacher": None,

@@ -198,14 +198,43 @@ def run_reweighing(data, seed):
 
 
 # ------------------------------------------------------ gradient boosting
+#: The boosted base models: short name in the methods' names -> label.
+BOOSTED = {
+    "hgb": "HGB",
+    "lgbm": "LightGBM",
+    "xgb": "XGBoost",
+}
+
+
+def boosted_model(model, seed):
+    """A boosted classifier with its library's defaults, ``random_state=seed``
+    and one thread: ``"hgb"`` (HistGradientBoostingClassifier), ``"lgbm"``
+    (lightgbm.LGBMClassifier) or ``"xgb"`` (xgboost.XGBClassifier)."""
+    if model == "hgb":
+        return HistGradientBoostingClassifier(random_state=seed)
+    if model == "lgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1)
+    from xgboost import XGBClassifier
+
+    return XGBClassifier(random_state=seed, n_jobs=1)
+
+
 def _hgb(seed):
-    return HistGradientBoostingClassifier(random_state=seed)
+    return boosted_model("hgb", seed)
 
 
-def run_hgb(data, seed):
+def run_boosted(data, seed, model="hgb"):
+    """The plain boosted model (``hgb``, ``lgbm``, ``xgb``); labels are
+    encoded as 0, 1, ... for XGBoost, which takes no other."""
     X, X_test, y, *_ = data
-    model, seconds = _timed(lambda: _hgb(seed).fit(X, y))
-    return [("hgb", "baseline", model.predict(X_test), seconds)]
+    classes, codes = np.unique(y, return_inverse=True)
+    fitted, seconds = _timed(lambda: boosted_model(model, seed).fit(X, codes))
+    return [(model, "baseline", classes[fitted.predict(X_test)], seconds)]
+
+
+run_hgb = functools.partial(run_boosted, model="hgb")
 
 
 def run_reweighing_hgb(data, seed):
@@ -256,12 +285,20 @@ def run_fairgbm(data, seed, tolerance, n_trees=FAIRGBM_TREES):
 
 
 def run_dwb_hgb(
-    data, seed, strength=None, metric=None, bound=None, confidence=0.9, blend=True
+    data,
+    seed,
+    strength=None,
+    metric=None,
+    bound=None,
+    confidence=0.9,
+    blend=True,
+    model="hgb",
 ):
-    """DwB with HistGradientBoostingClassifier as its model: a fixed
-    ``strength`` (global target), or ``trigger_strength="auto"`` with
-    ``metric`` and ``bound`` at ``confidence`` (the default, 0.9, or None:
-    the point-estimate rule), and ``blend_students=blend``."""
+    """DwB with a boosted ``model`` (see :func:`boosted_model`) as its
+    estimator: a fixed ``strength`` (global target), or
+    ``trigger_strength="auto"`` with ``metric`` and ``bound`` at
+    ``confidence`` (the default, 0.9, or None: the point-estimate rule), and
+    ``blend_students=blend``."""
     X, X_test, y, *_ = data
     if strength is None:
         params = dict(
@@ -273,25 +310,28 @@ def run_dwb_hgb(
         )
     else:
         params = dict(trigger_strength=strength)
-    model, seconds = _timed(
-        lambda: network(seed, estimator=HistGradientBoostingClassifier(), **params).fit(
-            X, y
-        )
+    # the estimator's own seed comes from DwB's random_state
+    estimator = boosted_model(model, None)
+    fitted, seconds = _timed(
+        lambda: network(seed, estimator=estimator, **params).fit(X, y)
     )
-    name = _dwb_hgb_name(strength, metric, bound, confidence, blend)
-    return [(name, "DwB-HGB student", model.predict(X_test), seconds)]
+    name = _dwb_hgb_name(strength, metric, bound, confidence, blend, model)
+    family = f"DwB-{BOOSTED[model]} student"
+    return [(name, family, fitted.predict(X_test), seconds)]
 
 
-def _dwb_hgb_name(strength=None, metric=None, bound=None, confidence=0.9, blend=True):
-    """``dwb_hgb_global_<strength>``, or ``dwb_hgb_auto_<metric>_<bound>`` at
-    the default confidence (``_confidence_none`` appended without one,
+def _dwb_hgb_name(
+    strength=None, metric=None, bound=None, confidence=0.9, blend=True, model="hgb"
+):
+    """``dwb_<model>_global_<strength>``, or ``dwb_<model>_auto_<metric>_<bound>``
+    at the default confidence (``_confidence_none`` appended without one,
     ``_no_blend`` with ``blend_students=False``)."""
     if strength is not None:
-        return f"dwb_hgb_global_{strength:g}"
+        return f"dwb_{model}_global_{strength:g}"
     short = {m: s for s, m, _ in DWB_HGB_BOUNDS}[metric]
     suffix = "_confidence_none" if confidence is None else ""
     suffix += "" if blend else "_no_blend"
-    return f"dwb_hgb_auto_{short}_{bound:g}{suffix}"
+    return f"dwb_{model}_auto_{short}_{bound:g}{suffix}"
 
 
 def run_fairlearn(data, seed, method, constraint, base):
@@ -368,7 +408,9 @@ def _fairgbm_job(tolerance):
     return f"fairgbm_{tolerance:g}", functools.partial(run_fairgbm, tolerance=tolerance)
 
 
-def _dwb_hgb_job(strength=None, metric=None, bound=None, confidence=0.9, blend=True):
+def _dwb_hgb_job(
+    strength=None, metric=None, bound=None, confidence=0.9, blend=True, model="hgb"
+):
     run = functools.partial(
         run_dwb_hgb,
         strength=strength,
@@ -376,8 +418,26 @@ def _dwb_hgb_job(strength=None, metric=None, bound=None, confidence=0.9, blend=T
         bound=bound,
         confidence=confidence,
         blend=blend,
+        model=model,
     )
-    return _dwb_hgb_name(strength, metric, bound, confidence, blend), run
+    return _dwb_hgb_name(strength, metric, bound, confidence, blend, model), run
+
+
+def library_boosting_jobs():
+    """LightGBM and XGBoost, plain and as DwB's estimator (strength 0.5, and
+    ``"auto"`` at each bound of ``DWB_HGB_BOUNDS`` at the default confidence;
+    for LightGBM, the base of FairGBM, also without one)."""
+    found = []
+    for model in ("lgbm", "xgb"):
+        found.append((model, functools.partial(run_boosted, model=model)))
+        found.append(_dwb_hgb_job(strength=0.5, model=model))
+        confidences = (0.9, None) if model == "lgbm" else (0.9,)
+        found += [
+            _dwb_hgb_job(metric=m, bound=b, confidence=confidence, model=model)
+            for confidence in confidences
+            for _, m, b in DWB_HGB_BOUNDS
+        ]
+    return found
 
 
 def boosting_jobs():
@@ -393,15 +453,15 @@ def boosting_jobs():
     dwb = [_dwb_hgb_job(strength=strength) for strength in STRENGTHS]
     dwb += [_dwb_hgb_job(metric=m, bound=b) for _, m, b in DWB_HGB_BOUNDS]
     # the point-estimate rule, beside the default confidence level
-    dwb.append(
-        _dwb_hgb_job(metric="equalized_odds_difference", bound=0.03, confidence=None)
-    )
+    dwb += [
+        _dwb_hgb_job(metric=m, bound=b, confidence=None) for _, m, b in DWB_HGB_BOUNDS
+    ]
     # the search kept to single students (blend_students=False)
     dwb += [
         _dwb_hgb_job(metric="equalized_odds_difference", bound=b, blend=False)
         for b in (0.05, 0.03)
     ]
-    return [*peers, *dwb]
+    return [*peers, *dwb, *library_boosting_jobs()]
 
 
 def select_jobs(all_jobs, patterns=None):
@@ -457,6 +517,7 @@ def jobs(quick=False):
             ("demographic_parity_difference", 0.02),
         ]
     ]
+    dwb.append(_auto_job("equalized_odds_difference", 0.05, "trigger", confidence=0.9))
     deletion.append(_auto_job("equalized_odds_difference", 0.03, "reweigh", cv=None))
     fairlearn = [
         _fairlearn_job(*spec)

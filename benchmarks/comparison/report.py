@@ -11,7 +11,7 @@ import pandas as pd
 
 from sklearn_dwb import __version__
 
-from .methods import METRICS
+from .methods import BOOSTED, METRICS
 
 
 # --------------------------------------------------------------- reports
@@ -23,22 +23,35 @@ def summarise(results):
     return summary
 
 
+def boosted_of(method):
+    """The boosted model a method is fitted over ("HGB", "LightGBM",
+    "XGBoost"; see ``BOOSTED``), or None."""
+    for short, label in BOOSTED.items():
+        if method == short or method.endswith(f"_{short}"):
+            return label
+        if method.startswith(f"dwb_{short}_"):
+            return label
+    return None
+
+
 def uses_hgb(method):
     """Whether a method is fitted over HistGradientBoostingClassifier."""
-    return method == "hgb" or method.endswith("_hgb") or method.startswith("dwb_hgb_")
+    return boosted_of(method) == "HGB"
 
 
-#: Families with their own rows for their members over HistGradientBoosting
-#: (tables and plots): "fairlearn (HGB)", ...
+#: Families with their own rows for their members over a boosted model
+#: (tables and plots): "fairlearn (HGB)", "baseline (LightGBM)", ...
 SPLIT_BY_MODEL = ("baseline", "deletion / reweighing", "fairlearn")
 
 
 def peer_group(family, method):
-    """The family a method is shown under: its family, with " (HGB)" for the
-    members over HistGradientBoosting of the families that also hold the
-    LogisticRegression and network members."""
-    if family in SPLIT_BY_MODEL and uses_hgb(method):
-        return f"{family} (HGB)"
+    """The family a method is shown under: its family, with the boosted
+    model in brackets (" (HGB)", " (LightGBM)", ...) for the members over a
+    boosted model of the families that also hold the LogisticRegression and
+    network members."""
+    model = boosted_of(method)
+    if family in SPLIT_BY_MODEL and model is not None:
+        return f"{family} ({model})"
     return family
 
 
@@ -93,6 +106,16 @@ SHOWN = {
 }
 
 
+FRONTS_TEXT = (
+    "Per task: the DwB students on DwB's Pareto front (most accurate for "
+    "their EOD), and those a fairlearn method over LogisticRegression or "
+    "the network beats on both accuracy and EOD; likewise the DwB-HGB "
+    "students' front against FairGBM and fairlearn over "
+    "HistGradientBoosting, and the DwB-LightGBM students' front against "
+    "FairGBM (built on LightGBM)."
+)
+
+
 def write_summary(results, path, command):
     summary = summarise(results)
     lines = [
@@ -133,11 +156,7 @@ def write_summary(results, path, command):
     lines += [
         "## DwB's accuracy-EOD front against fairlearn (means over seeds)",
         "",
-        "Per task: the DwB students on DwB's Pareto front (most accurate for "
-        "their EOD), and those a fairlearn method over LogisticRegression or "
-        "the network beats on both accuracy and EOD; likewise the DwB-HGB "
-        "students' front against FairGBM and fairlearn over "
-        "HistGradientBoosting.",
+        FRONTS_TEXT,
         "",
         fronts.to_markdown(index=False),
         "",
@@ -167,6 +186,12 @@ FRONTS = (
         ("FairGBM", "fairlearn (HGB)"),
         "dominated by FairGBM / fairlearn (HGB)",
     ),
+    (
+        "DwB-LightGBM student",
+        "DwB-LightGBM front",
+        ("FairGBM",),
+        "dominated by FairGBM",
+    ),
 )
 
 
@@ -174,7 +199,8 @@ def dominated_front_points(results):
     """Per task: DwB's front and the front points a fairlearn method (over
     LogisticRegression or the network) dominates; DwB-HGB's front and the
     front points FairGBM or a fairlearn method over HistGradientBoosting
-    dominates ("not run" where a task has no row of the front's family)."""
+    dominates; DwB-LightGBM's front and those FairGBM dominates ("not run"
+    where a task has no row of the front's family)."""
     metric = "equalized_odds_difference"
     means = (
         _with_peer_groups(results)
@@ -217,6 +243,10 @@ FAMILY_STYLE = {
     "fairlearn (HGB)": ("tab:pink", "<"),
     "FairGBM": ("tab:orange", "*"),
     "DwB-HGB student": ("tab:purple", "h"),
+    "baseline (LightGBM)": ("saddlebrown", "X"),
+    "DwB-LightGBM student": ("tab:brown", "p"),
+    "baseline (XGBoost)": ("darkslategray", "8"),
+    "DwB-XGBoost student": ("tab:olive", "H"),
 }
 
 
