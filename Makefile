@@ -5,14 +5,27 @@ PY := $(VENV)/bin/python
 SKLEARN_DWB_DATA ?= $(abspath ../shared/datasets)
 export SKLEARN_DWB_DATA
 
-.PHONY: install demo test lint docs dist clean
+.PHONY: install benchmark-install demo test lint docs dist clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(ERROR_PARITY)
 	touch $@
 
+# error-parity pins numpy<2, under which this project's numpy does not fall:
+# it is installed without its dependencies (cvxpy comes from the extras).
+ERROR_PARITY = $(PY) -m pip install --quiet --no-deps -c constraints.txt error-parity
+
 install: $(VENV)/.installed
+
+# what the benchmark scripts need beyond the package (benchmarks/).
+$(VENV)/.benchmark-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
+	$(ERROR_PARITY)
+	touch $@
+
+benchmark-install: $(VENV)/.benchmark-installed
 
 $(VENV)/.lint-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[lint]"

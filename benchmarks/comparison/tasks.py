@@ -111,9 +111,7 @@ def task_seeds(task, seeds=None):
 
 
 @functools.lru_cache(maxsize=4)
-def load_task(task, seed):
-    """Encoded float32 train/test features (group indicator last), labels,
-    and group labels of one task and seed."""
+def _encoded_task(task, seed):
     X_train, X_test, y_train, y_test, g_train, g_test = TASKS[task](seed)
     encoder = make_tabular_encoder()
     privileged = np.unique(g_train)[-1]
@@ -122,4 +120,42 @@ def load_task(task, seed):
         encoded = encoder.fit_transform(X) if fit else encoder.transform(X)
         indicator = (g == privileged).astype(np.float32)[:, None]
         features.append(np.hstack([encoded, indicator]).astype(np.float32))
-    return features[0], features[1], y_train, y_test, g_train, g_test
+    data = features[0], features[1], y_train, y_test, g_train, g_test
+    return data, [*encoder.get_feature_names_out(), "group"]
+
+
+def load_task(task, seed):
+    """Encoded float32 train/test features (group indicator last), labels,
+    and group labels of one task and seed."""
+    return _encoded_task(task, seed)[0]
+
+
+#: The columns of each task's table the group is read or derived from
+#: (German credit's ``personal_status`` codes sex with marital status;
+#: Bank Marketing's ``age_group`` is cut from ``age``).
+SENSITIVE_SOURCES = {
+    "adult-sex": ("sex",),
+    "adult-race": ("race",),
+    "compas-race": ("race",),
+    "german-sex": ("sex", "personal_status"),
+    "german-age": ("age",),
+    "bank-age": ("age", "age_group"),
+    "credit-sex": ("SEX",),
+}
+
+
+def blind_columns(task, seed):
+    """Indices of the encoded features that neither are the group indicator
+    nor encode a column of ``SENSITIVE_SOURCES``: what a model that is given
+    no group sees."""
+    names = _encoded_task(task, seed)[1]
+    sources = SENSITIVE_SOURCES[task]
+    dropped = [
+        name == "group"
+        or any(
+            name == f"numeric__{column}" or name.startswith(f"categorical__{column}_")
+            for column in sources
+        )
+        for name in names
+    ]
+    return np.flatnonzero(~np.array(dropped))
