@@ -152,9 +152,10 @@ NOISE = np.array([0.004, -0.003, 0.002, -0.004, 0.001])
 
 
 def _three_tasks():
-    """ "clear": DwB 0.02 above EG on every split; "close": within the noise;
-    "noisy": like "clear", its floor above the bound in the tests; the
-    unmitigated network is more accurate but outside the bound."""
+    """Three tasks. "clear": DwB 0.02 above EG on every split; "close":
+    within the noise; "noisy": like "clear", its floor above the bound in
+    the tests; the unmitigated network is more accurate but outside the
+    bound."""
     base = np.array([0.80, 0.82, 0.81, 0.79, 0.80])
     noise = NOISE
     return pd.concat(
