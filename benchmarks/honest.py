@@ -9,8 +9,9 @@ setting from the training rows alone, the way its documentation tells users
 reweighing's strength by 5-fold cross-validation with the fairness scorers
 and ``fair_refit``; ExponentiatedGradient with its ``difference_bound`` at the
 bound; ThresholdOptimizer, OxonFair (groups given, and inferred) and
-error-parity with thresholds fitted on 30% of the training rows; fairlearn's
-GridSearch with its predictor chosen there. DwB's ``"auto"`` at the bound
+error-parity with thresholds fitted on 30% of the training rows; each point
+of fairlearn's GridSearch grid (over LogisticRegression) cross-validated like
+the knobs. DwB's ``"auto"`` at the bound
 (``confidence=0.9``, the default, and ``confidence=None``) and the plain
 models are read from the comparison's ``results.csv``: they choose on the
 training rows already. The seeds are the comparison's (``TASK_SEEDS``).

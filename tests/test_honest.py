@@ -98,6 +98,24 @@ def test_reweighed_model_moves_the_weights_by_its_strength():
     assert rates[1.0] < 0.8 * rates[0.0]
 
 
+def test_grid_point_is_one_point_of_fairlearns_grid_search():
+    from fairlearn.reductions import GridSearch
+
+    X, y, groups = _toy(n=1000)
+    X = X.astype(np.float64)
+    search = GridSearch(
+        LogisticRegression(max_iter=2000),
+        constraints=selection._reduction_constraint("demographic_parity_difference"),
+        grid_size=5,
+    ).fit(X, y, sensitive_features=X[:, -1])
+    for point in (0, 4):
+        model = selection.GridPoint(
+            "demographic_parity_difference", grid=search.lambda_vecs_, point=point
+        ).fit(X, y)
+        expected = search.predictors_[point].predict(X)
+        np.testing.assert_array_equal(model.predict(X), expected)
+
+
 def test_fairgbm_model_lowers_the_equalized_odds_difference():
     pytest.importorskip("fairgbm")
     from fairlearn.metrics import equalized_odds_difference
@@ -203,7 +221,7 @@ def test_quick_run_writes_the_report_and_resumes(honest, tmp_path, capsys):
         "--tasks",
         "german-sex",
         "--methods",
-        "grid_lr",
+        "eg_lr",
         "postprocessing_lr",
         "--output-dir",
         str(tmp_path),
@@ -212,10 +230,10 @@ def test_quick_run_writes_the_report_and_resumes(honest, tmp_path, capsys):
     ]
     everything = honest.main(argv)
     rows = pd.read_csv(tmp_path / "honest.csv")
-    # 2 seeds x 3 bounds x (GridSearch + 4 post-processing peers)
+    # 2 seeds x 3 bounds x (ExponentiatedGradient + 4 post-processing peers)
     assert len(rows) == 2 * 3 * 5 and set(rows["seed"]) == {0, 1}
     assert set(everything["method"]) == {
-        "grid_lr",
+        "eg_lr",
         "threshold_lr",
         "oxonfair_lr",
         "oxonfair_inferred_lr",

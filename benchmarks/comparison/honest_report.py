@@ -56,8 +56,8 @@ LEGEND = {
     "eg_hgb": "ExponentiatedGradient over HGB, `difference_bound` = the bound",
     "eg_lr": "ExponentiatedGradient over LogisticRegression, "
     "`difference_bound` = the bound",
-    "grid_lr": "fairlearn GridSearch over LogisticRegression, its predictor "
-    "chosen on a 30% validation part",
+    "grid_lr": "fairlearn GridSearch over LogisticRegression: each point of "
+    "its grid of 10 multipliers by 5-fold CV and `fair_refit`",
     "threshold_hgb": "ThresholdOptimizer over HGB (70% / 30% validation; "
     "exact equalized odds, `tol` = the bound for demographic parity)",
     "threshold_lr": "ThresholdOptimizer over LogisticRegression, likewise",

@@ -2,16 +2,16 @@
 alone, the way their documentation tells users, at each bound.
 
 - A knob with a grid (FairGBM's tolerance, DwB's fixed strength over
-  HistGradientBoosting, reweighing's strength): 5-fold cross-validation on
+  HistGradientBoosting, reweighing's strength, the points of fairlearn's
+  GridSearch grid): 5-fold cross-validation on
   the training rows (folds stratified by (group, class) cell) with the
   fairness scorers, the setting ``fair_refit(max_disparity=bound)`` picks,
   refitted on all training rows.
 - ExponentiatedGradient, too costly to cross-validate over a boosted model:
   its constraint's ``difference_bound`` set to the bound.
-- Post-processing (ThresholdOptimizer, OxonFair, error-parity) and
-  fairlearn's GridSearch: the base model on 70% of the training rows, the
-  thresholds (or GridSearch's predictor) chosen on the other 30% at the
-  bound.
+- Post-processing (ThresholdOptimizer, OxonFair, error-parity): the base
+  model on 70% of the training rows, the thresholds fitted on the other 30%
+  at the bound.
 
 DwB's ``trigger_strength="auto"`` needs no such step: it is fitted at the
 bound in ``methods.py`` and read from the comparison's results.
@@ -159,7 +159,7 @@ def _scoring():
     }
 
 
-def cv_select(estimator, grid, X, y, groups, seed):
+def cv_select(estimator, grid, X, y, groups, seed, bounds=BOUNDS):
     """Cross-validate ``grid`` on the training rows once, then per bound
     the setting ``fair_refit`` picks, refitted on all rows: yields
     ``(bound, setting, fitted model, seconds)`` (the seconds include the
@@ -174,7 +174,7 @@ def cv_select(estimator, grid, X, y, groups, seed):
     )
     _, search_seconds = _timed(lambda: search.fit(X, y))
     fitted = {}
-    for metric, bound in BOUNDS:
+    for metric, bound in bounds:
         refit = fair_refit(
             disparity=SHORT[metric], performance="accuracy", max_disparity=bound
         )
@@ -221,22 +221,14 @@ def run_eg_at_bound(data, seed, task, base):
     """ExponentiatedGradient (fairlearn's defaults, ``max_iter=50``) with
     its constraint's ``difference_bound`` set to each bound: equalized odds
     for the EOD bounds, demographic parity for the DPD bound."""
-    from fairlearn.reductions import (
-        DemographicParity,
-        EqualizedOdds,
-        ExponentiatedGradient,
-    )
+    from fairlearn.reductions import ExponentiatedGradient
 
     X, X_test, y, _, g, _ = data
     X, X_test = X.astype(np.float64), X_test.astype(np.float64)
-    constraints = {
-        "equalized_odds_difference": EqualizedOdds,
-        "demographic_parity_difference": DemographicParity,
-    }
     rows = []
     for metric, bound in BOUNDS:
         model = ExponentiatedGradient(
-            _base(base, seed), constraints=constraints[metric](difference_bound=bound)
+            _base(base, seed), constraints=_reduction_constraint(metric, bound)
         )
         model, seconds = _timed(lambda m=model: m.fit(X, y, sensitive_features=g))
         y_pred = np.asarray(model.predict(X_test, random_state=seed))
@@ -314,56 +306,87 @@ def run_postprocessing(data, seed, task, base):
     return rows
 
 
+def _reduction_constraint(metric, bound=None):
+    """fairlearn's constraint object for a metric (equalized odds or
+    demographic parity), with ``difference_bound=bound`` when given."""
+    from fairlearn.reductions import DemographicParity, EqualizedOdds
+
+    constraint = {
+        "equalized_odds_difference": EqualizedOdds,
+        "demographic_parity_difference": DemographicParity,
+    }[metric]
+    return constraint() if bound is None else constraint(difference_bound=bound)
+
+
+class GridPoint(ClassifierMixin, BaseEstimator):
+    """One point of fairlearn's GridSearch: LogisticRegression fitted for
+    the Lagrange multipliers ``grid[point]``, the group read from the last
+    column of X.
+
+    Parameters
+    ----------
+    metric : str, default="equalized_odds_difference"
+        The constraint's metric (see ``_reduction_constraint``).
+    grid : pandas.DataFrame, default=None
+        The multipliers, one column per point (GridSearch's ``lambda_vecs_``).
+    point : int, default=0
+        The column of ``grid`` fitted.
+    """
+
+    sensitive_columns = [-1]
+
+    def __init__(self, metric="equalized_odds_difference", grid=None, point=0):
+        self.metric = metric
+        self.grid = grid
+        self.point = point
+
+    def fit(self, X, y):
+        from fairlearn.reductions import GridSearch
+
+        search = GridSearch(
+            LogisticRegression(max_iter=2000),
+            constraints=_reduction_constraint(self.metric),
+            grid=self.grid.iloc[:, [self.point]],
+        )
+        self.search_ = search.fit(X, y, sensitive_features=np.asarray(X)[:, -1])
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return self.search_.predict(X)
+
+
 def run_gridsearch(data, seed, task):
     """fairlearn's GridSearch over LogisticRegression (equalized odds for
-    the EOD bounds, demographic parity for the DPD bound, ``grid_size=10``)
-    on 70% of the training rows; of its predictors, the most accurate on
-    the other 30% whose disparity there is within the bound (else the least
-    disparate)."""
-    from fairlearn.reductions import DemographicParity, EqualizedOdds, GridSearch
+    the EOD bounds, demographic parity for the DPD bound, ``grid_size=10``):
+    its grid of multipliers drawn on the training rows, each point
+    cross-validated (``cv_select``) and the one ``fair_refit`` picks
+    refitted."""
+    from fairlearn.reductions import GridSearch
 
     X, X_test, y, _, g, _ = data
     X, X_test = X.astype(np.float64), X_test.astype(np.float64)
-    X_fit, X_val, y_fit, y_val, g_fit, g_val = postprocessing.validation_split(
-        X, y, g, seed, validation_size=VALIDATION_SIZE
-    )
-    searches = {}
+    # the group as GridPoint reads it (the indicator column): the grid's
+    # index names the groups
+    indicator = X[:, -1]
     rows = []
-    for metric, bound in BOUNDS:
-        if metric not in searches:
-            constraint = {
-                "equalized_odds_difference": EqualizedOdds,
-                "demographic_parity_difference": DemographicParity,
-            }[metric]()
-            search = GridSearch(_base("lr", seed), constraints=constraint, grid_size=10)
-            searches[metric] = _timed(
-                lambda s=search: s.fit(X_fit, y_fit, sensitive_features=g_fit)
-            )
-        search, seconds = searches[metric]
-        index, setting = _validation_pick(
-            search.predictors_, X_val, y_val, g_val, metric, bound
+    for metric in dict.fromkeys(metric for metric, _ in BOUNDS):
+        bounds = [(m, b) for m, b in BOUNDS if m == metric]
+        search = GridSearch(
+            LogisticRegression(max_iter=2000),
+            constraints=_reduction_constraint(metric),
+            grid_size=10,
         )
-        y_pred = search.predictors_[index].predict(X_test)
-        rows.append((bound_title(metric, bound), "grid_lr", setting, y_pred, seconds))
+        search, grid_seconds = _timed(
+            lambda s=search: s.fit(X, y, sensitive_features=indicator)
+        )
+        model = GridPoint(metric, grid=search.lambda_vecs_)
+        points = {"point": list(range(search.lambda_vecs_.shape[1]))}
+        chosen = cv_select(model, points, X, y, g, seed, bounds)
+        for title, setting, fitted, seconds in chosen:
+            y_pred = fitted.predict(X_test)
+            rows.append((title, "grid_lr", setting, y_pred, grid_seconds + seconds))
     return rows
-
-
-def _validation_pick(predictors, X_val, y_val, g_val, metric, bound):
-    """The index of the most accurate predictor on the validation rows whose
-    disparity there is within the bound (else the least disparate), and
-    the setting's description."""
-    scores = [evaluate(y_val, p.predict(X_val), g_val) for p in predictors]
-    accuracy = np.array([s["accuracy"] for s in scores])
-    disparity = np.array([s[metric] for s in scores])
-    within = np.flatnonzero(disparity <= bound)
-    if len(within):
-        index = int(within[np.argmax(accuracy[within])])
-        return index, f"predictor {index} of {len(predictors)} on validation"
-    index = int(np.argmin(disparity))
-    return (
-        index,
-        f"predictor {index} of {len(predictors)}: none within, least disparate",
-    )
 
 
 # ------------------------------------------------- jobs
