@@ -41,6 +41,40 @@ CONFIGS = {
 }
 
 
+def _fit_and_score(name, seed, data):
+    """Fit configuration ``name`` at ``seed`` on the task's training rows: its
+    fit time and test accuracy, EOD and DPD."""
+    X, X_test, y, y_test, _, groups_test = data
+    model = network(seed, **CONFIGS[name])
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    scores = evaluate(y_test, model.predict(X_test), groups_test)
+    run = {"config": name, "seed": seed, "fit_time_s": seconds}
+    for metric in (
+        "accuracy",
+        "equalized_odds_difference",
+        "demographic_parity_difference",
+    ):
+        run[metric] = scores[metric]
+    return run
+
+
+def _ratios(runs):
+    """Per "auto" configuration, its fit time over the fixed strength's, per
+    seed."""
+    times = {
+        name: [r["fit_time_s"] for r in runs if r["config"] == name] for name in CONFIGS
+    }
+    return {
+        name: [
+            a / f for f, a in zip(times["fixed strength 1"], times[name], strict=True)
+        ]
+        for name in CONFIGS
+        if name != "fixed strength 1"
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -50,38 +84,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     # the benchmark's adult-sex task (Adult's official split, whatever the seed)
-    X, X_test, y, y_test, _, groups_test = load_task("adult-sex", 0)
+    data = load_task("adult-sex", 0)
     runs = []
     for seed in range(args.seeds):
-        for name, params in CONFIGS.items():
-            model = network(seed, **params)
-            start = time.perf_counter()
-            model.fit(X, y)
-            seconds = time.perf_counter() - start
-            scores = evaluate(y_test, model.predict(X_test), groups_test)
-            run = {"config": name, "seed": seed, "fit_time_s": seconds}
-            for metric in (
-                "accuracy",
-                "equalized_odds_difference",
-                "demographic_parity_difference",
-            ):
-                run[metric] = scores[metric]
+        for name in CONFIGS:
+            run = _fit_and_score(name, seed, data)
             runs.append(run)
             print(
-                f"seed {seed} {name}: {seconds:.1f} s, accuracy "
+                f"seed {seed} {name}: {run['fit_time_s']:.1f} s, accuracy "
                 f"{run['accuracy']:.4f}, EOD {run['equalized_odds_difference']:.4f}",
                 flush=True,
             )
-    times = {
-        name: [r["fit_time_s"] for r in runs if r["config"] == name] for name in CONFIGS
-    }
-    ratios = {
-        name: [
-            a / f for f, a in zip(times["fixed strength 1"], times[name], strict=True)
-        ]
-        for name in CONFIGS
-        if name != "fixed strength 1"
-    }
+    ratios = _ratios(runs)
     summary = {
         "command": "python benchmarks/auto_cost.py --seeds " + str(args.seeds),
         "environment": f"{environment()}; 1 torch thread",

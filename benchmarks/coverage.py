@@ -178,7 +178,9 @@ def summarise(table):
     return summary
 
 
-def main(argv=None):
+def _parse_args(argv):
+    """The command-line options, with ``--output`` defaulting to the CSV of
+    the estimator and blending studied."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--n-train", type=int, default=10_000)
@@ -204,14 +206,18 @@ def main(argv=None):
         help="fit with blend_students=False (rows in coverage[_hgb]_no_blend.csv)",
     )
     parser.add_argument("--output", default=None)
-    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.output is None:
         name = "coverage" if args.estimator == "network" else "coverage_hgb"
         name += "_no_blend" if args.no_blend_students else ""
         args.output = str(RESULTS / f"{name}.csv")
+    return args
+
+
+def _pending_jobs(args, output):
+    """The (seed, metric, confidence) fits not yet in ``output``, and the
+    number of fits already there."""
     confidences = [None if c == "None" else float(c) for c in args.confidence]
-    output = Path(args.output)
     done = pd.read_csv(output) if output.exists() else pd.DataFrame(columns=KEY)
     seen = {
         (int(s), m, None if pd.isna(c) else float(c))
@@ -224,8 +230,12 @@ def main(argv=None):
         for confidence in confidences
         if (seed, metric, confidence) not in seen
     ]
-    print(f"{len(jobs)} fits to run ({len(seen)} already in {output})", flush=True)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return jobs, len(seen)
+
+
+def _run_jobs(jobs, args, output):
+    """Fit ``jobs`` in batches of ``4 * n_jobs``, appending each batch's rows
+    to ``output`` and printing them."""
     batch = max(args.n_jobs * 4, 1)
     for start in range(0, len(jobs), batch):
         rows = Parallel(n_jobs=args.n_jobs)(
@@ -239,6 +249,16 @@ def main(argv=None):
             ),
             flush=True,
         )
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parse_args(argv)
+    output = Path(args.output)
+    jobs, n_seen = _pending_jobs(args, output)
+    print(f"{len(jobs)} fits to run ({n_seen} already in {output})", flush=True)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _run_jobs(jobs, args, output)
     table = pd.read_csv(output)
     summary = summarise(table)
     print(summary.to_string(index=False))

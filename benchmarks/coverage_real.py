@@ -122,7 +122,8 @@ def dwb_rows(benchmark):
     return pd.DataFrame(rows)
 
 
-def main(argv=None):
+def _parse_args(argv):
+    """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--seeds",
@@ -137,19 +138,17 @@ def main(argv=None):
         help="read the fairlearn fits from coverage_real.csv and fit no "
         "missing split (after a benchmark re-run of DwB's rows)",
     )
-    args = parser.parse_args(argv)
-    dwb = dwb_rows(pd.read_csv(args.benchmark))
-    # the splits DwB's rows were run on (every task's seeds by default)
-    splits = {
-        (task, seed)
-        for task, seed in zip(dwb["task"], dwb["seed"], strict=True)
-        if seed in task_seeds(task, args.seeds)
-    }
+    return parser.parse_args(argv)
+
+
+def _fairlearn_table(splits, reuse_fits):
+    """The fairlearn fits of coverage_real.csv; unless ``reuse_fits``, the
+    ``splits`` missing there are fitted first and the CSV rewritten."""
     path = RESULTS / "coverage_real.csv"
     fits = (
         pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["task", "seed"])
     )
-    if not args.reuse_fits:
+    if not reuse_fits:
         # resumable: the splits already fitted are kept
         done = set(zip(fits["task"], fits["seed"], strict=True))
         new = [
@@ -159,10 +158,13 @@ def main(argv=None):
         ]
         fits = pd.concat([fits, pd.DataFrame(new)], ignore_index=True)
         fits.to_csv(path, index=False)
-    table = pd.concat([fits, dwb])
-    table = table[
-        [(t, s) in splits for t, s in zip(table["task"], table["seed"], strict=True)]
-    ]
+    return fits
+
+
+def _summary(table):
+    """Per metric, task and method: fits, fits within the bound, mean
+    disparity and accuracy, with each task's EOD noise floor (mean and 95th
+    percentile, from noise_floor.json)."""
     table["within"] = table["disparity"] <= table["bound"]
     summary = (
         table.groupby(["metric", "task", "method"])
@@ -178,6 +180,24 @@ def main(argv=None):
     floors = pd.DataFrame(floor["splits"]).groupby("task")
     summary["eod_floor_mean"] = summary["task"].map(floors["floor_mean"].mean())
     summary["eod_floor_p95"] = summary["task"].map(floors["floor_p95"].mean())
+    return summary
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    dwb = dwb_rows(pd.read_csv(args.benchmark))
+    # the splits DwB's rows were run on (every task's seeds by default)
+    splits = {
+        (task, seed)
+        for task, seed in zip(dwb["task"], dwb["seed"], strict=True)
+        if seed in task_seeds(task, args.seeds)
+    }
+    fits = _fairlearn_table(splits, args.reuse_fits)
+    table = pd.concat([fits, dwb])
+    table = table[
+        [(t, s) in splits for t, s in zip(table["task"], table["seed"], strict=True)]
+    ]
+    summary = _summary(table)
     print(summary.round(4).to_string(index=False))
     report = {
         "command": "python benchmarks/coverage_real.py " + " ".join(argv or []),

@@ -53,6 +53,46 @@ def _model(config, seed):
     )
 
 
+def _fit_and_score(config, seed, data):
+    """Fit ``config`` at ``seed`` on the task's training rows: its fit time,
+    test accuracy and EOD, whether it warned that no plan reaches the bound
+    (and, for "auto", the strengths chosen and the students checked)."""
+    X, X_test, y, y_test, _, groups_test = data
+    model = _model(config, seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    seconds = time.perf_counter() - start
+    scores = evaluate(y_test, model.predict(X_test), groups_test)
+    run = {
+        "config": config,
+        "seed": seed,
+        "fit_time_s": seconds,
+        "accuracy": scores["accuracy"],
+        "equalized_odds_difference": scores["equalized_odds_difference"],
+        "warned": any("No plan reaches" in str(w.message) for w in caught),
+    }
+    if config == CONFIGS[2]:
+        run["strengths"] = model.trigger_strength_.tolist()
+        run["students"] = int(model.plan_search_["student_accuracy"].notna().sum())
+    return run
+
+
+def _ratios(runs):
+    """Per seed, fixed DwB's fit time over the plain fit's, and "auto"'s over
+    fixed DwB's."""
+    times = {c: [r["fit_time_s"] for r in runs if r["config"] == c] for c in CONFIGS}
+    return {
+        "fixed DwB / plain": [
+            f / p for p, f in zip(times[CONFIGS[0]], times[CONFIGS[1]], strict=True)
+        ],
+        "auto / fixed DwB": [
+            a / f for f, a in zip(times[CONFIGS[1]], times[CONFIGS[2]], strict=True)
+        ],
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -61,47 +101,20 @@ def main(argv=None):
         default=str(Path(__file__).parent / "results" / "estimator_cost.json"),
     )
     args = parser.parse_args(argv)
-    X, X_test, y, y_test, _, groups_test = load_task("adult-sex", 0)
+    data = load_task("adult-sex", 0)
     runs = []
     with threadpool_limits(limits=1, user_api="openmp"):
         for seed in range(args.seeds):
             for config in CONFIGS:
-                model = _model(config, seed)
-                start = time.perf_counter()
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    model.fit(X, y)
-                seconds = time.perf_counter() - start
-                scores = evaluate(y_test, model.predict(X_test), groups_test)
-                run = {
-                    "config": config,
-                    "seed": seed,
-                    "fit_time_s": seconds,
-                    "accuracy": scores["accuracy"],
-                    "equalized_odds_difference": scores["equalized_odds_difference"],
-                    "warned": any("No plan reaches" in str(w.message) for w in caught),
-                }
-                if config == CONFIGS[2]:
-                    run["strengths"] = model.trigger_strength_.tolist()
-                    run["students"] = int(
-                        model.plan_search_["student_accuracy"].notna().sum()
-                    )
+                run = _fit_and_score(config, seed, data)
                 runs.append(run)
                 print(
-                    f"seed {seed} {config}: {seconds:.1f} s, accuracy "
+                    f"seed {seed} {config}: {run['fit_time_s']:.1f} s, accuracy "
                     f"{run['accuracy']:.4f}, "
                     f"EOD {run['equalized_odds_difference']:.4f}",
                     flush=True,
                 )
-    times = {c: [r["fit_time_s"] for r in runs if r["config"] == c] for c in CONFIGS}
-    ratios = {
-        "fixed DwB / plain": [
-            f / p for p, f in zip(times[CONFIGS[0]], times[CONFIGS[1]], strict=True)
-        ],
-        "auto / fixed DwB": [
-            a / f for f, a in zip(times[CONFIGS[1]], times[CONFIGS[2]], strict=True)
-        ],
-    }
+    ratios = _ratios(runs)
     summary = {
         "command": f"python benchmarks/estimator_cost.py --seeds {args.seeds}",
         "environment": f"{environment()}; 1 OpenMP thread",

@@ -90,45 +90,71 @@ def _stats(values, prefix):
     }
 
 
+def _eod_draws(rng, positive, p_row, g_test, draws, check):
+    """EOD of ``draws`` equalized-odds-fair draws (row ``i`` predicted positive
+    with probability ``p_row[i]``), the first ``N_CHECKED`` checked against
+    fairlearn; ``check`` (task, seed) labels a failed check."""
+    groups, codes = np.unique(g_test, return_inverse=True)
+    eods = np.empty(draws)
+    for i in range(draws):
+        y_pred = (rng.random(len(positive)) < p_row).astype(int)
+        eods[i] = eod_from_counts(y_pred, positive, codes, len(groups))
+        if i < N_CHECKED:
+            expected = equalized_odds_difference(
+                positive.astype(int), y_pred, sensitive_features=g_test
+            )
+            assert abs(eods[i] - expected) <= 1e-12, (*check, i, eods[i])
+    return eods
+
+
+def _dpd_draws(rng, positive, selection_rate, g_test, draws, check):
+    """DPD of ``draws`` demographic-parity-fair draws (every row predicted
+    positive with probability ``selection_rate``), the first ``N_CHECKED``
+    checked against fairlearn; ``check`` (task, seed) labels a failed check."""
+    groups, codes = np.unique(g_test, return_inverse=True)
+    dpds = np.empty(draws)
+    for i in range(draws):
+        y_pred = (rng.random(len(positive)) < selection_rate).astype(int)
+        dpds[i] = dpd_from_counts(y_pred, codes, len(groups))
+        if i < N_CHECKED:
+            expected = demographic_parity_difference(
+                positive.astype(int), y_pred, sensitive_features=g_test
+            )
+            assert abs(dpds[i] - expected) <= 1e-12, (*check, i, dpds[i])
+    return dpds
+
+
+def _group_counts(positive, g_test):
+    """Test rows and positive test rows per group, keyed by the group's name."""
+    groups, codes = np.unique(g_test, return_inverse=True)
+    return {
+        "group_sizes": {str(g): int((codes == k).sum()) for k, g in enumerate(groups)},
+        "positives_per_group": {
+            str(g): int(positive[codes == k].sum()) for k, g in enumerate(groups)
+        },
+    }
+
+
 def noise_floor(task, seed, draws):
+    """The fair draws' EOD and DPD statistics on one task's split ``seed``."""
     X_train, X_test, y_train, y_test, g_train, g_test = load_task(task, seed)
     pos_label = np.unique(y_test)[-1]
     model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
     positive = y_test == pos_label
     predicted = model.predict(X_test) == pos_label
     tpr, fpr = predicted[positive].mean(), predicted[~positive].mean()
-    groups, codes = np.unique(g_test, return_inverse=True)
     rng = np.random.default_rng(seed)
     p_row = np.where(positive, tpr, fpr)
-    eods = np.empty(draws)
-    for i in range(draws):
-        y_pred = (rng.random(len(y_test)) < p_row).astype(int)
-        eods[i] = eod_from_counts(y_pred, positive, codes, len(groups))
-        if i < N_CHECKED:
-            expected = equalized_odds_difference(
-                positive.astype(int), y_pred, sensitive_features=g_test
-            )
-            assert abs(eods[i] - expected) <= 1e-12, (task, seed, i, eods[i])
+    eods = _eod_draws(rng, positive, p_row, g_test, draws, (task, seed))
     # demographic parity: after every EOD draw, from the same generator
     selection_rate = predicted.mean()
-    dpds = np.empty(draws)
-    for i in range(draws):
-        y_pred = (rng.random(len(y_test)) < selection_rate).astype(int)
-        dpds[i] = dpd_from_counts(y_pred, codes, len(groups))
-        if i < N_CHECKED:
-            expected = demographic_parity_difference(
-                positive.astype(int), y_pred, sensitive_features=g_test
-            )
-            assert abs(dpds[i] - expected) <= 1e-12, (task, seed, i, dpds[i])
+    dpds = _dpd_draws(rng, positive, selection_rate, g_test, draws, (task, seed))
     return {
         "task": task,
         "seed": seed,
         "rng_seed": seed,
         "n_test": len(y_test),
-        "group_sizes": {str(g): int((codes == k).sum()) for k, g in enumerate(groups)},
-        "positives_per_group": {
-            str(g): int(positive[codes == k].sum()) for k, g in enumerate(groups)
-        },
+        **_group_counts(positive, g_test),
         "tpr": float(tpr),
         "fpr": float(fpr),
         "lr_eod": float(
@@ -147,8 +173,8 @@ def noise_floor(task, seed, draws):
     }
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
+def _parse_args(argv):
+    """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument(
@@ -161,13 +187,12 @@ def main(argv=None):
     parser.add_argument(
         "--output", default=str(Path(__file__).parent / "results" / "noise_floor.json")
     )
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    rows = []
-    for task in args.tasks:
-        for seed in task_seeds(task, args.seeds):
-            rows.append(noise_floor(task, seed, args.draws))
-    summary = {
+    return parser.parse_args(argv)
+
+
+def _summary(rows, tasks):
+    """Per task, the mean over its seeds of the summary statistics."""
+    return {
         task: {
             stat: float(np.mean([r[stat] for r in rows if r["task"] == task]))
             for stat in (
@@ -179,10 +204,13 @@ def main(argv=None):
                 "lr_dpd",
             )
         }
-        for task in args.tasks
+        for task in tasks
     }
-    seconds = time.perf_counter() - start
-    result = {
+
+
+def _result(argv, args, rows, summary, seconds):
+    """The JSON document written to ``--output``."""
+    return {
         "command": " ".join(["python benchmarks/noise_floor.py", *argv]),
         "environment": (
             f"{environment()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
@@ -201,9 +229,10 @@ def main(argv=None):
         "splits": rows,
         "summary_mean_over_seeds": summary,
     }
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
 
+
+def _print_splits(rows):
+    """Print the per-split table."""
     print(
         f"{'task':<12} {'seed':>4} {'n_test':>6} {'TPR':>6} {'FPR':>6} "
         f"{'mean':>6} {'median':>6} {'p90':>6} {'p95':>6} {'LR EOD':>6} "
@@ -219,7 +248,11 @@ def main(argv=None):
             f"{r['dpd_floor_median']:>6.3f} {r['dpd_floor_p90']:>6.3f} "
             f"{r['dpd_floor_p95']:>6.3f} {r['lr_dpd']:>6.3f}"
         )
-    print(f"\nmean over seeds ({args.draws} fair draws per split, {seconds:.1f} s):")
+
+
+def _print_summary(summary, draws, seconds):
+    """Print the per-task table of means over seeds."""
+    print(f"\nmean over seeds ({draws} fair draws per split, {seconds:.1f} s):")
     print(
         f"{'task':<12} {'EOD floor mean':>14} {'EOD floor p95':>13} {'LR EOD':>8} "
         f"{'DPD floor mean':>14} {'DPD floor p95':>13} {'LR DPD':>8}"
@@ -230,6 +263,24 @@ def main(argv=None):
             f"{s['lr_eod']:>8.3f} {s['dpd_floor_mean']:>14.3f} "
             f"{s['dpd_floor_p95']:>13.3f} {s['lr_dpd']:>8.3f}"
         )
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parse_args(argv)
+    start = time.perf_counter()
+    rows = []
+    for task in args.tasks:
+        for seed in task_seeds(task, args.seeds):
+            rows.append(noise_floor(task, seed, args.draws))
+    summary = _summary(rows, args.tasks)
+    seconds = time.perf_counter() - start
+    result = _result(argv, args, rows, summary, seconds)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+
+    _print_splits(rows)
+    _print_summary(summary, args.draws, seconds)
     print(f"results: {args.output}")
     return result
 

@@ -67,17 +67,9 @@ def biased_task():
     return make_biased_classification(n_samples=2000, label_bias=0.5, random_state=0)
 
 
-def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
-    X, y, groups = biased_task
-    metric = "demographic_parity_difference"
-    clf = BackdoorDebiasClassifier(
-        trigger_strength="auto",
-        auto_metric=metric,
-        max_disparity=0.05,
-        confidence=None,  # point estimates: no bound columns
-        **fast_params,
-    ).fit(X, y, sensitive_features=groups)
-    search = clf.plan_search_
+def _assert_search_table(search, metric):
+    """The plan search's table holds every per-group plan of two groups, with
+    its columns, and selects one; return the selected plan's row."""
     assert len(search) == len(STRENGTH_GRID) ** 2  # every per-group plan, two groups
     assert list(search.columns) == [
         "strength[0]",
@@ -91,23 +83,24 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
     ]
     chosen = search[search["selected"]]
     assert len(chosen) == 1
-    chosen = chosen.iloc[0]
-    # the first student was distilled at the most accurate plan within the
-    # bound and the accuracy floor by the teachers' held-out scores
+    return chosen.iloc[0]
+
+
+def _assert_first_student_at_best_plan_within(search, metric):
+    """The first student was distilled at the most accurate plan within the
+    bound (0.05) and the accuracy floor by the teachers' held-out scores."""
     checked = search.dropna(subset=["student_" + metric])
     assert 1 <= len(checked) <= 3
     plain = search.loc[(search.iloc[:, :2] == 0).all(axis=1), "accuracy"].iloc[0]
     within = search[(search[metric] <= 0.05) & (search["accuracy"] >= plain - 0.05)]
     first = within[within["accuracy"] == within["accuracy"].max()]
     assert first["student_" + metric].notna().any()
-    # the check is the kept model's own predictions of the training rows,
-    # and it ranks first among the students checked (a blend of two, with
-    # blend_students, above each alone), whichever path the search took
-    assert_kept_model_ranks_first(clf, X, y, groups, 0.05)
-    assert search["student_weight"].sum() == pytest.approx(1.0)
+
+
+def _assert_chosen_student_checked_alone(clf, X, y, groups, chosen, metric):
+    """The chosen plan's student scores were checked on the kept plan's
+    student alone (the heaviest of a blend)."""
     gap = DISPARITY_METRICS[metric]
-    y_pred = clf.predict(X)
-    # each student was checked the same way: the kept plan's student alone
     alone = clf.student_
     if isinstance(alone, StudentBlend):
         alone = alone.students[int(np.argmax(alone.weights))]
@@ -116,15 +109,44 @@ def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
         gap(y, y_alone, sensitive_features=groups)
     )
     assert chosen["student_accuracy"] == pytest.approx(np.mean(y_alone == y))
+
+
+def _assert_strengths_follow_the_chosen_plan(clf, chosen):
+    """``trigger_strength_`` is the chosen plan's, per group, and each stamped
+    cell carries its group's chosen strength."""
     assert isinstance(clf.trigger_strength_, pd.Series)
     np.testing.assert_array_equal(
         clf.trigger_strength_.to_numpy(), chosen.iloc[:2].to_numpy(dtype=float)
     )
-    # each stamped cell carries its group's chosen strength
     np.testing.assert_array_equal(
         clf.trigger_plan_["strength"],
         clf.trigger_strength_[clf.trigger_plan_["group"]].to_numpy(),
     )
+
+
+def test_auto_with_a_bound_returns_a_plan_within_it(biased_task, fast_params):
+    X, y, groups = biased_task
+    metric = "demographic_parity_difference"
+    clf = BackdoorDebiasClassifier(
+        trigger_strength="auto",
+        auto_metric=metric,
+        max_disparity=0.05,
+        confidence=None,  # point estimates: no bound columns
+        **fast_params,
+    ).fit(X, y, sensitive_features=groups)
+    search = clf.plan_search_
+    chosen = _assert_search_table(search, metric)
+    _assert_first_student_at_best_plan_within(search, metric)
+    # the check is the kept model's own predictions of the training rows,
+    # and it ranks first among the students checked (a blend of two, with
+    # blend_students, above each alone), whichever path the search took
+    assert_kept_model_ranks_first(clf, X, y, groups, 0.05)
+    assert search["student_weight"].sum() == pytest.approx(1.0)
+    gap = DISPARITY_METRICS[metric]
+    y_pred = clf.predict(X)
+    # each student was checked the same way: the kept plan's student alone
+    _assert_chosen_student_checked_alone(clf, X, y, groups, chosen, metric)
+    _assert_strengths_follow_the_chosen_plan(clf, chosen)
     # the student is well below the unmitigated network's gap
     plain = BackdoorDebiasClassifier(trigger_strength=0, **fast_params)
     plain.fit(X, y, sensitive_features=groups)

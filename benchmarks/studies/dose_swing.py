@@ -58,11 +58,27 @@ def teacher_rows(teacher, X_test, y, g, strength, **case):
     }
 
 
-def run_case(n, wide, seed, early_stopping):
-    (X, y, g), (X_test, y_test, g_test) = draw(n, wide, seed)
-    folds = list(
-        StratifiedKFold(5, shuffle=True, random_state=seed).split(X, 2 * g + y)
-    )
+def plain_row(X_fit, y_fit, X_test, y_test, g_test, **case):
+    """A plain HistGradientBoosting fit on one fold's rows (the case's
+    ``early_stopping`` and ``seed``), on the clean test rows."""
+    plain = HistGradientBoostingClassifier(
+        early_stopping=case["early_stopping"], random_state=case["seed"]
+    ).fit(X_fit, y_fit)
+    y_pred = plain.predict(X_test)
+    return {
+        **case,
+        "strength": np.nan,
+        "accuracy": np.mean(y_pred == y_test),
+        "eod": equalized_odds_difference(y_test, y_pred, sensitive_features=g_test),
+        "positive_share_0": np.mean(y_pred[g_test == 0] == 1),
+        "positive_share_1": np.mean(y_pred[g_test == 1] == 1),
+        "n_iter": plain.n_iter_,
+    }
+
+
+def fit_search(X, y, g, folds, early_stopping, seed):
+    """DwB-HGB ``"auto"`` (EOD <= 0.03, ``keep_teacher=True``) fitted with
+    the dose teachers' ``folds``, its warnings silenced."""
     model = BackdoorDebiasClassifier(
         estimator=HistGradientBoostingClassifier(early_stopping=early_stopping),
         trigger_strength="auto",
@@ -75,6 +91,15 @@ def run_case(n, wide, seed, early_stopping):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y, sensitive_features=g)
+    return model
+
+
+def run_case(n, wide, seed, early_stopping):
+    (X, y, g), (X_test, y_test, g_test) = draw(n, wide, seed)
+    folds = list(
+        StratifiedKFold(5, shuffle=True, random_state=seed).split(X, 2 * g + y)
+    )
+    model = fit_search(X, y, g, folds, early_stopping, seed)
     case = dict(n_rows=n, wide=wide, seed=seed, early_stopping=early_stopping)
     rows = []
     for fold, ((fit_rows, _), teacher) in enumerate(
@@ -93,24 +118,17 @@ def run_case(n, wide, seed, early_stopping):
                     fold=fold,
                 )
             )
-        plain = HistGradientBoostingClassifier(
-            early_stopping=early_stopping, random_state=seed
-        ).fit(X[fit_rows], y[fit_rows])
-        y_pred = plain.predict(X_test)
         rows.append(
-            {
+            plain_row(
+                X[fit_rows],
+                y[fit_rows],
+                X_test,
+                y_test,
+                g_test,
                 **case,
-                "model": "plain",
-                "fold": fold,
-                "strength": np.nan,
-                "accuracy": np.mean(y_pred == y_test),
-                "eod": equalized_odds_difference(
-                    y_test, y_pred, sensitive_features=g_test
-                ),
-                "positive_share_0": np.mean(y_pred[g_test == 0] == 1),
-                "positive_share_1": np.mean(y_pred[g_test == 1] == 1),
-                "n_iter": plain.n_iter_,
-            }
+                model="plain",
+                fold=fold,
+            )
         )
     return rows
 

@@ -69,6 +69,41 @@ def search(X, y, threads):
     return fitted, seconds, bool(torch.equal(torch.random.get_rng_state(), state))
 
 
+def search_round(X, y):
+    """One round: the sequential search, then the threaded one, their wall
+    times and whether they agree."""
+    sequential, seq_s, _ = search(X, y, threads=False)
+    threaded, thr_s, kept = search(X, y, threads=True)
+    difference = np.abs(threaded.predict_proba(X) - sequential.predict_proba(X))
+    return {
+        "sequential_s": seq_s,
+        "threading_n_jobs_2_s": thr_s,
+        "same_best_params": threaded.best_params_ == sequential.best_params_,
+        "sequential_best_params": sequential.best_params_,
+        "threading_best_params": threaded.best_params_,
+        "same_cv_scores": bool(
+            np.array_equal(
+                threaded.cv_results_["mean_test_score"],
+                sequential.cv_results_["mean_test_score"],
+            )
+        ),
+        "max_proba_difference": float(difference.max()),
+        "global_rng_state_kept": kept,
+    }
+
+
+def save_entry(output, label, entry):
+    """Store ``entry`` under ``label`` in the JSON file ``output``, keeping
+    its other labels."""
+    results = json.loads(output.read_text()) if output.exists() else {}
+    results.setdefault(
+        "command", "python benchmarks/studies/thread_safety.py --label LABEL"
+    )
+    results[label] = entry
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", required=True, help="e.g. before, after")
@@ -82,26 +117,7 @@ def main(argv=None):
     X, y, _ = make_biased_classification(n_samples=3000, random_state=0)
     rounds = []
     for _ in range(args.rounds):
-        sequential, seq_s, _ = search(X, y, threads=False)
-        threaded, thr_s, kept = search(X, y, threads=True)
-        difference = np.abs(threaded.predict_proba(X) - sequential.predict_proba(X))
-        rounds.append(
-            {
-                "sequential_s": seq_s,
-                "threading_n_jobs_2_s": thr_s,
-                "same_best_params": threaded.best_params_ == sequential.best_params_,
-                "sequential_best_params": sequential.best_params_,
-                "threading_best_params": threaded.best_params_,
-                "same_cv_scores": bool(
-                    np.array_equal(
-                        threaded.cv_results_["mean_test_score"],
-                        sequential.cv_results_["mean_test_score"],
-                    )
-                ),
-                "max_proba_difference": float(difference.max()),
-                "global_rng_state_kept": kept,
-            }
-        )
+        rounds.append(search_round(X, y))
         print(rounds[-1], flush=True)
     best_seq = min(r["sequential_s"] for r in rounds)
     best_thr = min(r["threading_n_jobs_2_s"] for r in rounds)
@@ -117,13 +133,7 @@ def main(argv=None):
         "threading_over_sequential": best_thr / best_seq,
     }
     output = Path(args.output)
-    results = json.loads(output.read_text()) if output.exists() else {}
-    results.setdefault(
-        "command", "python benchmarks/studies/thread_safety.py --label LABEL"
-    )
-    results[args.label] = entry
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=1))
+    save_entry(output, args.label, entry)
     print(f"threading / sequential search wall time: {best_thr / best_seq:.2f}")
     print(f"written: {output}")
 

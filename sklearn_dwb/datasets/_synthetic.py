@@ -9,6 +9,38 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 
+def _group_proportions(group_weights, n_groups):
+    """The group proportions: ``group_weights`` checked and normalised to sum
+    to 1, or equal proportions when None."""
+    if group_weights is None:
+        return np.full(n_groups, 1.0 / n_groups)
+    weights = np.asarray(group_weights, dtype=float)
+    if (
+        weights.shape != (n_groups,)
+        or not np.isfinite(weights).all()
+        or (weights < 0).any()
+        or weights.sum() <= 0
+    ):
+        raise ValueError(
+            f"group_weights must hold {n_groups} finite, non-negative numbers "
+            f"with a positive sum; got {group_weights!r}."
+        )
+    return weights / weights.sum()
+
+
+def _as_frame(X, y, groups, y_fair, n_plain, group_column):
+    """``X`` as a DataFrame (columns ``x0``, ``x1``, ..., ``group``) and the
+    labels and groups as named Series."""
+    columns = [f"x{i}" for i in range(n_plain)]
+    columns += ["group"] if group_column else []
+    return [
+        pd.DataFrame(X, columns=columns),
+        pd.Series(y, name="label"),
+        pd.Series(groups, name="group"),
+        pd.Series(y_fair, name="fair_label"),
+    ]
+
+
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -130,21 +162,7 @@ def make_biased_classification(
         flip_y=0.0,
         random_state=rng,
     )
-    if group_weights is None:
-        weights = np.full(n_groups, 1.0 / n_groups)
-    else:
-        weights = np.asarray(group_weights, dtype=float)
-        if (
-            weights.shape != (n_groups,)
-            or not np.isfinite(weights).all()
-            or (weights < 0).any()
-            or weights.sum() <= 0
-        ):
-            raise ValueError(
-                f"group_weights must hold {n_groups} finite, non-negative numbers "
-                f"with a positive sum; got {group_weights!r}."
-            )
-        weights = weights / weights.sum()
+    weights = _group_proportions(group_weights, n_groups)
     groups = rng.choice(n_groups, size=n_samples, p=weights)
     overwrite = rng.random_sample(n_samples) < label_bias
     y_fair = y
@@ -153,12 +171,5 @@ def make_biased_classification(
         X = np.hstack([X, groups[:, None].astype(float)])
     out = [X, y, groups, y_fair]
     if as_frame:
-        columns = [f"x{i}" for i in range(n_plain)]
-        columns += ["group"] if group_column else []
-        out = [
-            pd.DataFrame(X, columns=columns),
-            pd.Series(y, name="label"),
-            pd.Series(groups, name="group"),
-            pd.Series(y_fair, name="fair_label"),
-        ]
+        out = _as_frame(X, y, groups, y_fair, n_plain, group_column)
     return tuple(out) if return_fair_labels else tuple(out[:3])
