@@ -336,10 +336,37 @@ INTRODUCTION = [
 ]
 
 
+def _glance_cell(rows, floors, metric, bound, task):
+    """A task's ranking at a bound in a few words."""
+    if _floor(floors, metric, task) > bound:
+        return "cannot be ranked"
+    status, tied, _ = rank(rows, method_table(rows, metric, bound))
+    if status == "none":
+        return "none keeps the bound"
+    shown = ", ".join(f"`{m}`" for m in tied[:4])
+    more = f" and {len(tied) - 4} more" if len(tied) > 4 else ""
+    return f"{status}: {shown}{more}"
+
+
+def glance(everything, floors):
+    """The markdown table of every task's ranking at every bound."""
+    titles = [bound_title(metric, bound) for metric, bound in BOUNDS]
+    lines = ["| task | " + " | ".join(titles) + " |", "|---|" + "---|" * len(titles)]
+    for task, part in everything.groupby("task"):
+        cells = [
+            _glance_cell(part[part["bound"] == title], floors, metric, bound, task)
+            for title, (metric, bound) in zip(titles, BOUNDS, strict=True)
+        ]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def report(everything, floors):
     """The markdown report and its summary (records and behind lists per
     bound and DwB estimator)."""
     lines = list(INTRODUCTION)
+    lines += ["## At a glance", "", "The methods first or tied first:", ""]
+    lines += glance(everything, floors)
     lines += ["## Methods", "", "| method | how it picks its setting |", "|---|---|"]
     shown = sorted(set(everything["method"]))
     lines += [f"| `{m}` | {LEGEND.get(m, m)} |" for m in shown] + [""]
