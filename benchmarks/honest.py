@@ -21,7 +21,9 @@ interrupted run resumes); the report (per task and bound: mean test accuracy
 and disparity with 95% intervals, the share of splits within the bound, the
 ranking of the methods that keep it, each DwB estimator's record) to
 ``honest.md`` and ``honest.json``, one plot per task to ``honest_<task>.png``.
-``--quick`` runs the cheap jobs on german-sex and compas-race, 2 seeds.
+``--quick`` runs the cheap jobs on german-sex and compas-race, 2 seeds;
+``--report-only`` runs nothing and writes the report over the seeds the
+selection has run (a seed counts once one of its jobs is in ``honest.csv``).
 """
 
 import argparse
@@ -77,6 +79,11 @@ def _parser():
     parser.add_argument("--n-jobs", type=nonzero_int, default=1)
     parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
     parser.add_argument("--methods", nargs="+", default=None, metavar="PATTERN")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the report from the rows already in honest.csv",
+    )
     return parser
 
 
@@ -142,13 +149,16 @@ def main(argv=None):
         if (task, name, seed) not in done
     ]
     todo.sort(key=lambda job: job[2] in COSTLY_JOBS)
+    if args.report_only:
+        todo = []
     print(f"{len(todo)} runs to do ({len(done)} already in {csv})", flush=True)
     _run_all(todo, csv, args.n_jobs)
     selected_rows = pd.read_csv(csv)
     comparison = pd.read_csv(results_csv) if results_csv.exists() else None
     everything = candidates(selected_rows, comparison)
-    # the tasks and seeds of this run, in both sources
-    runs = {(task, seed) for task in tasks for seed in task_seeds(task, seeds)}
+    # the tasks and seeds of this run that the selection ran, in both sources
+    ran = set(zip(selected_rows["task"], selected_rows["seed"], strict=True))
+    runs = {(task, seed) for task in tasks for seed in task_seeds(task, seeds)} & ran
     keys = zip(everything["task"], everything["seed"], strict=True)
     everything = everything[[key in runs for key in keys]]
     floors = noise_floors(args.noise_floor) if Path(args.noise_floor).exists() else {}

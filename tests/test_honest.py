@@ -252,3 +252,11 @@ def test_quick_run_writes_the_report_and_resumes(honest, tmp_path, capsys):
     honest.main(argv)
     assert "0 runs to do" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "honest.csv")) == len(rows)
+    # the task's default seeds, reporting only: nothing runs, and the report
+    # covers the two seeds whose selection ran
+    capsys.readouterr()
+    report_only = [*argv[1:], "--report-only"]
+    everything = honest.main(report_only)
+    assert "0 runs to do" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "honest.csv")) == len(rows)
+    assert set(everything["seed"]) == {0, 1}
