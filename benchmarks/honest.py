@@ -148,7 +148,8 @@ def main(argv=None):
         for name, run in selected
         if (task, name, seed) not in done
     ]
-    todo.sort(key=lambda job: job[2] in COSTLY_JOBS)
+    # seed by seed (an interrupted run leaves whole seeds), costly jobs last
+    todo.sort(key=lambda job: (job[1], job[2] in COSTLY_JOBS))
     if args.report_only:
         todo = []
     print(f"{len(todo)} runs to do ({len(done)} already in {csv})", flush=True)
