@@ -1,6 +1,6 @@
 """From ``sensitive_features`` / ``sensitive_columns`` to group codes
 (``sklearn_dwb._groups``); the errors as ``fit`` raises them are in
-test_classifier.py."""
+test_classifier_validation.py."""
 
 import numpy as np
 import pandas as pd

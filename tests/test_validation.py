@@ -1,5 +1,5 @@
 """Input checks and the shared docstring text (``sklearn_dwb.utils``); the
-errors as ``fit`` raises them are in test_classifier.py."""
+errors as ``fit`` raises them are in test_classifier_validation.py."""
 
 import inspect
 
