@@ -43,7 +43,13 @@ from comparison.selection import (  # noqa: E402
 )
 from comparison.tasks import TASKS, task_seeds  # noqa: E402
 from ranking import noise_floors  # noqa: E402
-from run import _check_methods, _output_dir, nonzero_int, positive_int  # noqa: E402
+from run import (  # noqa: E402
+    _check_methods,
+    _output_dir,
+    nonzero_int,
+    pending_runs,
+    positive_int,
+)
 
 HERE = Path(__file__).parent
 #: Files this script writes (in docs/benchmarks, unless told otherwise); a
@@ -135,24 +141,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args, tasks, seeds, out, results_csv, selected = _arguments(argv)
     csv = out / "honest.csv"
-    done = set()
-    if csv.exists():
-        previous = pd.read_csv(csv)
-        done = set(
-            zip(previous["task"], previous["job"], previous["seed"], strict=True)
-        )
-    todo = [
-        (task, seed, name, run)
-        for task in tasks
-        for seed in task_seeds(task, seeds)
-        for name, run in selected
-        if (task, name, seed) not in done
-    ]
+    todo, done = pending_runs(csv, "job", tasks, seeds, selected)
     # seed by seed (an interrupted run leaves whole seeds), costly jobs last
     todo.sort(key=lambda job: (job[1], job[2] in COSTLY_JOBS))
     if args.report_only:
         todo = []
-    print(f"{len(todo)} runs to do ({len(done)} already in {csv})", flush=True)
+    print(f"{len(todo)} runs to do ({done} already in {csv})", flush=True)
     _run_all(todo, csv, args.n_jobs)
     selected_rows = pd.read_csv(csv)
     comparison = pd.read_csv(results_csv) if results_csv.exists() else None

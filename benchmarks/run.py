@@ -283,6 +283,26 @@ def _run_all(todo, csv, n_jobs):
             )
 
 
+def pending_runs(csv, column, tasks, seeds, selected):
+    """The (task, seed, name, run) of every selected job whose rows are not
+    yet in ``csv`` (matched on task, seed and the name in ``column``), and
+    the number of (task, name, seed) already there: how a run resumes."""
+    done = set()
+    if csv.exists():
+        previous = pd.read_csv(csv)
+        done = set(
+            zip(previous["task"], previous[column], previous["seed"], strict=True)
+        )
+    todo = [
+        (task, seed, name, run)
+        for task in tasks
+        for seed in task_seeds(task, seeds)
+        for name, run in selected
+        if (task, name, seed) not in done
+    ]
+    return todo, len(done)
+
+
 def main(argv=None):
     """Run the benchmark.
 
@@ -300,22 +320,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args, tasks, seeds, out, selected = _arguments(argv)
     csv = out / "results.csv"
-    done = set()
-    if csv.exists():
-        previous = pd.read_csv(csv)
-        done = set(
-            zip(previous["task"], previous["method"], previous["seed"], strict=True)
-        )
-    todo = [
-        (task, seed, name, run)
-        for task in tasks
-        for seed in task_seeds(task, seeds)
-        for name, run in selected
-        if (task, name, seed) not in done
-    ]
+    todo, done = pending_runs(csv, "method", tasks, seeds, selected)
     # reductions cost dozens of fits each: run them last
     todo.sort(key=lambda job: run_cost(job[2]))
-    print(f"{len(todo)} runs to do ({len(done)} results already in {csv})", flush=True)
+    print(f"{len(todo)} runs to do ({done} results already in {csv})", flush=True)
     _run_all(todo, csv, args.n_jobs)
 
     results = pd.read_csv(csv)

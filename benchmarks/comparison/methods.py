@@ -1,6 +1,7 @@
 """The methods of the comparison: DwB and its peers, as jobs that fit on a
 task's training split and predict its test split."""
 
+import contextlib
 import fnmatch
 import functools
 import time
@@ -544,12 +545,23 @@ def evaluate(y_true, y_pred, groups):
     return row
 
 
-def _run_job(task, seed, run):
+@contextlib.contextmanager
+def one_torch_thread():
+    """One torch thread inside the block (one core per run: parallel runs
+    share the machine), the caller's count restored after it (in-process
+    runs, n_jobs=1, leave no trace)."""
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one core per run; parallel runs share the machine
+    torch.set_num_threads(1)
     try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_job(task, seed, run):
+    with one_torch_thread():
         data = load_task(task, seed)
         return [
             {
@@ -562,5 +574,3 @@ def _run_job(task, seed, run):
             }
             for method, family, y_pred, seconds in run(data, seed)
         ]
-    finally:
-        torch.set_num_threads(threads)  # in-process runs (n_jobs=1) leave no trace

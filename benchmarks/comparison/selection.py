@@ -38,6 +38,7 @@ from .methods import (
     boosted_model,
     evaluate,
     fairgbm_params,
+    one_torch_thread,
     reweighing_weights,
 )
 from .tasks import blind_columns, load_task
@@ -430,11 +431,7 @@ def selection_jobs():
 
 def run_selection_job(task, seed, job, run):
     """The rows of one job on one task and seed (one torch thread)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         data = load_task(task, seed)
         return [
             {
@@ -449,5 +446,3 @@ def run_selection_job(task, seed, job, run):
             }
             for bound, method, setting, y_pred, seconds in run(data, seed, task)
         ]
-    finally:
-        torch.set_num_threads(threads)
