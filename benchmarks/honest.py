@@ -151,9 +151,8 @@ def main(argv=None):
     selected_rows = pd.read_csv(csv)
     comparison = pd.read_csv(results_csv) if results_csv.exists() else None
     everything = candidates(selected_rows, comparison)
-    # the tasks and seeds of this run that the selection ran, in both sources
-    ran = set(zip(selected_rows["task"], selected_rows["seed"], strict=True))
-    runs = {(task, seed) for task in tasks for seed in task_seeds(task, seeds)} & ran
+    # the tasks and seeds of this run (candidates keeps those the selection ran)
+    runs = {(task, seed) for task in tasks for seed in task_seeds(task, seeds)}
     keys = zip(everything["task"], everything["seed"], strict=True)
     everything = everything[[key in runs for key in keys]]
     floors = noise_floors(args.noise_floor) if Path(args.noise_floor).exists() else {}

@@ -97,11 +97,7 @@ def selection():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from comparison.honest_report import candidates
 
-    selected = pd.read_csv(HONEST)
-    rows = candidates(selected, pd.read_csv(RESULTS))
-    ran = set(zip(selected["task"], selected["seed"], strict=True))
-    keys = zip(rows["task"], rows["seed"], strict=True)
-    return rows[[key in ran for key in keys]]
+    return candidates(pd.read_csv(HONEST), pd.read_csv(RESULTS))
 
 
 # (what the README says, as a pattern capturing accuracy, EOD and, where

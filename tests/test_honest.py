@@ -195,9 +195,9 @@ def test_candidates_read_each_bound_from_the_comparison():
         {
             "task": "t",
             "family": "x",
-            "seed": 0,
-            "method": ["hgb", "dwb_hgb_auto_eod_0.03", "dwb_hgb_auto_dpd_0.02"],
-            "accuracy": [0.9, 0.8, 0.7],
+            "seed": [0, 0, 0, 1],
+            "method": ["hgb", "dwb_hgb_auto_eod_0.03", "dwb_hgb_auto_dpd_0.02", "hgb"],
+            "accuracy": [0.9, 0.8, 0.7, 0.6],
         }
     )
     selected = pd.DataFrame(
@@ -211,6 +211,8 @@ def test_candidates_read_each_bound_from_the_comparison():
     assert shown[("DPD <= 0.02", "dwb_hgb_auto")] == "dwb_hgb_auto_dpd_0.02"
     assert ("EOD <= 0.05", "dwb_hgb_auto") not in shown
     assert "job" not in frame
+    # only the seeds the selection ran: seed 1 of the comparison is left out
+    assert set(frame["seed"]) == {0}
 
 
 def test_quick_run_writes_the_report_and_resumes(honest, tmp_path, capsys):

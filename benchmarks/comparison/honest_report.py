@@ -78,11 +78,15 @@ LEVEL = 0.95
 def candidates(selected, comparison):
     """One frame of every method's test rows per bound: the selection's
     rows (``honest.csv``) and those read from the comparison's results
-    (``FROM_COMPARISON``, ``AUTO_FROM_COMPARISON``); columns task, bound,
-    method, seed, setting and the metrics."""
+    (``FROM_COMPARISON``, ``AUTO_FROM_COMPARISON``) on the tasks and seeds
+    the selection ran; columns task, bound, method, seed, setting and the
+    metrics."""
     frames = [selected.drop(columns=["job"], errors="ignore")]
     if comparison is None:
         return frames[0]
+    ran = set(zip(selected["task"], selected["seed"], strict=True))
+    keys = zip(comparison["task"], comparison["seed"], strict=True)
+    comparison = comparison[[key in ran for key in keys]]
     for metric, bound in BOUNDS:
         title = bound_title(metric, bound)
         short = {"EOD": "eod", "DPD": "dpd"}[SHORT[metric]]
